@@ -1,0 +1,15 @@
+/// How the signed text is laid out (API.md §4.2).
+package enum SigningTextFormat: String, Sendable, CaseIterable {
+    /// `"<request_sha256>:<response_sha256>"`, the Python proxy's format and the default.
+    case plain
+    /// `"<model>:<request_sha256>:<response_sha256>"`, the Rust proxy's format.
+    case model
+
+    /// The text both signatures cover.
+    package func text(model: String, requestHash: String, responseHash: String) -> String {
+        switch self {
+        case .plain: "\(requestHash):\(responseHash)"
+        case .model: "\(model):\(requestHash):\(responseHash)"
+        }
+    }
+}
