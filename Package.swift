@@ -101,7 +101,6 @@ let package = Package(
             dependencies: [
                 "SigningCore",
                 "SigningCrypto",
-                "TEE",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -200,7 +199,11 @@ let package = Package(
 
         // MARK: Tests
 
-        .testTarget(name: "SigningCryptoTests", dependencies: ["SigningCrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SigningCryptoTests",
+            dependencies: ["SigningCrypto", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SigningCoreTests", dependencies: ["SigningCore", "SigningCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TDXTests", dependencies: ["TDX"], swiftSettings: swiftSettings),
         .testTarget(

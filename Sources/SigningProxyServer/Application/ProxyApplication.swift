@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SigningCore
+
+/// The signing proxy as a library: routes, shared state and the upstream client, ready to run.
+package struct ProxyApplication: Sendable {
+    package let configuration: ProxyConfiguration
+    package let keys: SigningKeys
+    package let store: SignatureStore<SignatureRecord>
+    package let metrics: ProxyMetrics
+    package let upstream: UpstreamClient
+    package let attestation: any AttestationReporting
+
+    package init(configuration: ProxyConfiguration, keys: SigningKeys, attestation: any AttestationReporting) {
+        self.configuration = configuration
+        self.keys = keys
+        self.attestation = attestation
+        self.store = SignatureStore(
+            capacity: configuration.signatureCacheCapacity,
+            ttl: configuration.chatCacheExpiration
+        )
+        self.metrics = ProxyMetrics()
+        self.upstream = UpstreamClient(configuration: configuration)
+    }
+
+    /// The router with every route of API.md §1.
+    package func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        let authenticator = BearerAuthenticator(tokens: configuration.tokens)
+        let completions = CompletionProxy(
+            configuration: configuration,
+            client: upstream.http,
+            authenticator: authenticator,
+            signer: ExchangeSigner(keys: keys, format: configuration.signingTextFormat, modelName: configuration.modelName),
+            store: store,
+            metrics: metrics
+        )
+        let signatures = SignatureRoute(authenticator: authenticator, store: store, keys: keys, metrics: metrics)
+        let passThrough = PassThroughRoute(configuration: configuration, client: upstream.http)
+        let metrics = self.metrics
+        let store = self.store
+        let attestation = self.attestation
+        let requireAuth = configuration.attestationRequireAuth
+
+        router.get("/") { _, _ in Self.json("{}") }
+        router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
+        router.get("/version") { _, _ in Self.json(#"{"version":"\#(BuildInfo.version)","type":"proxy"}"#) }
+        router.post("/v1/chat/completions") { request, context in
+            try await completions.handle(request, context: context, upstreamPath: "/v1/chat/completions")
+        }
+        router.post("/v1/completions") { request, context in
+            try await completions.handle(request, context: context, upstreamPath: "/v1/completions")
+        }
+        router.get("/v1/models") { request, context in
+            try await passThrough.models(request, context: context)
+        }
+        router.get("/v1/signature/:chat_id") { request, context in
+            try signatures.handle(request, context: context)
+        }
+        router.get("/v1/attestation/report") { request, _ in
+            if requireAuth { try authenticator.authenticate(request.headers) }
+            metrics.increment(.attestationReports)
+            let query = request.uri.queryParameters
+            let bytes = try await attestation.report(
+                signingAlgo: query.get("signing_algo"),
+                nonce: query.get("nonce"),
+                signingAddress: query.get("signing_address"),
+                includeTLSFingerprint: query.get("include_tls_fingerprint")?.lowercased() == "true"
+                    || query.get("version") == "2"
+            )
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            )
+        }
+        router.get("/metrics") { _, _ in
+            Self.text(metrics.render(storedSignatures: store.count))
+        }
+        router.get("/v1/metrics") { _, context in
+            // Proxy metrics, a separator, then vLLM's own (the Python proxy's shape); vLLM being
+            // down must not hide the proxy's numbers.
+            var text = metrics.render(storedSignatures: store.count)
+            text += "# --- vLLM Backend Metrics ---\n"
+            if let upstream = try? await passThrough.fetch("/metrics", logger: context.logger), upstream.status == 200 {
+                text += String(buffer: upstream.body)
+            } else {
+                text += "# vLLM metrics unavailable\n"
+            }
+            return Self.text(text)
+        }
+        return router
+    }
+
+    private static func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    private static func text(_ text: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+}
+
+/// The build identifier served at `/version`.
+package enum BuildInfo {
+    package static let version = "0.1.0"
+}

@@ -1,0 +1,141 @@
+import SigningCore
+
+/// Everything `serve` needs, read from the environment (API.md §10) and overridden by command-line options.
+///
+/// Secrets: `tokens` (TOKEN) and `devKeySeed` (DEV_KEY_SEED). They are never logged or described.
+package struct ProxyConfiguration: Sendable {
+    /// Address to bind. Not in the anchors; they bind every interface.
+    package var host = "0.0.0.0"
+    /// `LISTEN_PORT`, default 8000 like every anchor.
+    package var port = 8000
+    /// `VLLM_BASE_URL`: upstream base URL, without the `/v1/...` path.
+    package var upstream = "http://vllm:8000"
+    /// `MODEL_NAME` (required): key paths, signed-text format B and `model_name`.
+    package var modelName = ""
+    /// `TOKEN` (required, secret): accepted Bearer tokens.
+    package var tokens: [String] = []
+    /// `VLLM_PROXY_MAX_REQUEST_SIZE`: request body limit in bytes.
+    package var maxRequestSize = 10 * 1024 * 1024
+    /// Non-streaming upstream bodies larger than this are refused with 502 rather than buffered.
+    package var maxUpstreamResponseSize = 64 * 1024 * 1024
+    /// `VLLM_PROXY_TIMEOUT_SECS`: bounds the wait for response headers and every gap between body chunks.
+    package var upstreamTimeout: Duration = .seconds(600)
+    /// Upstream connect timeout (API.md §3.4).
+    package var connectTimeout: Duration = .seconds(10)
+    /// Keep-alive connections per upstream host; vLLM serves hundreds of concurrent streams.
+    package var upstreamPoolSize = 1024
+    /// `CHAT_CACHE_EXPIRATION`: signature TTL.
+    package var chatCacheExpiration: Duration = .seconds(1200)
+    /// `SIGNATURE_CACHE_CAPACITY`: signature store entries.
+    package var signatureCacheCapacity = 100_000
+    /// `SIGNING_TEXT_FORMAT`: `plain` or `model`.
+    package var signingTextFormat: SigningTextFormat = .plain
+    /// `ATTESTATION_REQUIRE_AUTH`: Bearer required on the attestation route.
+    package var attestationRequireAuth = false
+    /// `ATTESTATION_CACHE_TTL`: nonce-less report cache (minimum 2 s).
+    package var attestationCacheTTL: Duration = .seconds(300)
+    /// `ATTESTATION_MAX_PENDING`: fresh reports allowed to wait.
+    package var attestationMaxPending = 8
+    /// `GPU_NO_HW_MODE`: canned GPU evidence.
+    package var gpuNoHardwareMode = false
+    /// `TLS_CERT_PATH` / `--tls-cert`: PEM certificate (its SPKI is bound in the TLS report layout).
+    package var tlsCertificatePath: String?
+    /// `TLS_KEY_PATH` / `--tls-key` (secret file): terminates TLS inside the proxy when set with the certificate.
+    package var tlsKeyPath: String?
+    /// `DEV`: development keys, no dstack agent needed. Never in production.
+    package var dev = false
+    /// `DEV_KEY_SEED` (secret): deterministic development keys.
+    package var devKeySeed: String?
+    /// `--dstack-endpoint` / `DSTACK_SIMULATOR_ENDPOINT`: agent socket path or http URL.
+    package var dstackEndpoint: String?
+    /// `LOG_FORMAT`: `text` or `json`.
+    package var logFormat = "text"
+
+    package init() {}
+
+    /// Variables the anchors read that this proxy deliberately does not support (API.md §10).
+    package static let unsupportedVariables = [
+        "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_DB", "E2EE_REPLAY_WINDOW_SECONDS",
+        "CLOUD_API_URL", "VLLM_BACKEND_URLS", "OHTTP_ENABLED",
+    ]
+
+    /// Reads the environment; unset variables keep their defaults.
+    package init(environment env: [String: String]) throws(ConfigurationError) {
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingWhitespace(), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String, minimum: Int) throws(ConfigurationError) -> Int? {
+            guard let raw = value(name) else { return nil }
+            guard let number = Int(raw), number >= minimum else {
+                throw .invalid(name, "must be an integer ≥ \(minimum)")
+            }
+            return number
+        }
+        if let port = try integer("LISTEN_PORT", minimum: 0) { self.port = port }
+        if let upstream = value("VLLM_BASE_URL") { self.upstream = upstream }
+        if let model = value("MODEL_NAME") { self.modelName = model }
+        if let tokens = env["TOKEN"] { self.tokens = Self.parseTokens(tokens) }
+        if let size = try integer("VLLM_PROXY_MAX_REQUEST_SIZE", minimum: 1) { self.maxRequestSize = size }
+        if let secs = try integer("VLLM_PROXY_TIMEOUT_SECS", minimum: 1) { self.upstreamTimeout = .seconds(secs) }
+        if let secs = try integer("CHAT_CACHE_EXPIRATION", minimum: 1) { self.chatCacheExpiration = .seconds(secs) }
+        if let capacity = try integer("SIGNATURE_CACHE_CAPACITY", minimum: 1) { self.signatureCacheCapacity = capacity }
+        if let format = value("SIGNING_TEXT_FORMAT") {
+            guard let parsed = SigningTextFormat(rawValue: format.lowercased()) else {
+                throw .invalid("SIGNING_TEXT_FORMAT", "must be 'plain' or 'model'")
+            }
+            self.signingTextFormat = parsed
+        }
+        self.attestationRequireAuth = Self.flag(value("ATTESTATION_REQUIRE_AUTH"))
+        if let secs = try integer("ATTESTATION_CACHE_TTL", minimum: 2) { self.attestationCacheTTL = .seconds(secs) }
+        if let pending = try integer("ATTESTATION_MAX_PENDING", minimum: 1) { self.attestationMaxPending = pending }
+        self.gpuNoHardwareMode = Self.flag(value("GPU_NO_HW_MODE"))
+        self.tlsCertificatePath = value("TLS_CERT_PATH")
+        self.tlsKeyPath = value("TLS_KEY_PATH")
+        self.dev = Self.flag(value("DEV"))
+        self.devKeySeed = value("DEV_KEY_SEED")
+        self.dstackEndpoint = value("DSTACK_SIMULATOR_ENDPOINT")
+        if let format = value("LOG_FORMAT") { self.logFormat = format.lowercased() }
+    }
+
+    /// Checks what `serve` cannot start without.
+    package func validate() throws(ConfigurationError) {
+        if modelName.isEmpty { throw .missing("MODEL_NAME", option: "--model-name") }
+        if tokens.isEmpty { throw .missing("TOKEN", option: "--token") }
+        guard (0...65535).contains(port) else { throw .invalid("LISTEN_PORT", "must be 0–65535") }
+        guard upstream.hasPrefix("http://") || upstream.hasPrefix("https://") else {
+            throw .invalid("VLLM_BASE_URL", "must start with http:// or https://")
+        }
+        if tlsKeyPath != nil && tlsCertificatePath == nil {
+            throw .invalid("TLS_KEY_PATH", "needs TLS_CERT_PATH as well")
+        }
+    }
+
+    /// `TOKEN` may hold a comma-separated list; blanks are trimmed and empty entries ignored (API.md §2).
+    package static func parseTokens(_ raw: String) -> [String] {
+        raw.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    /// `1`, `true`, `yes` (any case) mean on.
+    package static func flag(_ raw: String?) -> Bool {
+        guard let raw else { return false }
+        return ["1", "true", "yes", "on"].contains(raw.lowercased())
+    }
+
+    /// The upstream base URL without a trailing slash.
+    package var upstreamBase: String {
+        var base = upstream
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}

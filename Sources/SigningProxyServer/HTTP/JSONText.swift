@@ -1,0 +1,25 @@
+/// Minimal JSON string quoting for the few JSON documents the proxy writes by hand.
+///
+/// Hand-written because these responses sit on hot paths and must not round-trip through Foundation.
+package enum JSONText {
+    /// `value` as a JSON string literal, quotes included.
+    package static func quoted(_ value: String) -> String {
+        var out = "\""
+        out.reserveCapacity(value.utf8.count + 2)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+        return out
+    }
+}

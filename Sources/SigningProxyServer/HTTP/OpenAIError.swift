@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An error the proxy itself answers with, rendered as the OpenAI envelope (API.md §9).
+///
+/// Messages are fixed texts or echo only validated values: never bodies, tokens or keys.
+package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatable {
+    package let status: HTTPResponse.Status
+    package let type: String
+    package let message: String
+
+    package init(status: HTTPResponse.Status, type: String, message: String) {
+        self.status = status
+        self.type = type
+        self.message = message
+    }
+
+    package var description: String { "\(status.code) \(type): \(message)" }
+
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: envelope())
+        )
+    }
+
+    /// `{"error":{"message":…,"type":…,"param":null,"code":null}}` as compact JSON.
+    package func envelope() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString(#"{"error":{"message":"#)
+        buffer.writeString(JSONText.quoted(message))
+        buffer.writeString(#","type":"#)
+        buffer.writeString(JSONText.quoted(type))
+        buffer.writeString(#","param":null,"code":null}}"#)
+        return buffer
+    }
+
+    // MARK: The proxy's errors
+
+    package static let missingAuthorization = OpenAIError(
+        status: .unauthorized, type: "unauthorized", message: "Invalid or missing Authorization header")
+    package static let invalidToken = OpenAIError(status: .unauthorized, type: "unauthorized", message: "Invalid token")
+    package static let invalidJSON = OpenAIError(status: .badRequest, type: "bad_request", message: "Invalid JSON body")
+    package static let invalidRequestHash = OpenAIError(
+        status: .badRequest, type: "bad_request", message: "X-Request-Hash must be 64 hex characters")
+    package static let e2eeUnsupported = OpenAIError(
+        status: .badRequest, type: "invalid_e2ee_request", message: "E2EE is not supported by this proxy")
+    package static let invalidSigningAlgo = OpenAIError(
+        status: .badRequest, type: "invalid_signing_algo",
+        message: "Invalid signing algorithm. Must be 'ed25519' or 'ecdsa'")
+    package static let chatNotFound = OpenAIError(
+        status: .notFound, type: "not_found", message: "Chat id not found or expired")
+    package static let routeNotFound = OpenAIError(status: .notFound, type: "not_found", message: "Not found")
+    package static let methodNotAllowed = OpenAIError(
+        status: .methodNotAllowed, type: "method_not_allowed", message: "Method not allowed")
+    package static let upstreamUnavailable = OpenAIError(
+        status: .badGateway, type: "upstream_error", message: "Upstream unavailable")
+    package static let upstreamTimeout = OpenAIError(
+        status: .gatewayTimeout, type: "upstream_timeout", message: "Upstream did not answer in time")
+    package static let internalError = OpenAIError(
+        status: .internalServerError, type: "server_error", message: "Internal server error")
+
+    package static func payloadTooLarge(limit: Int) -> OpenAIError {
+        OpenAIError(
+            status: .contentTooLarge, type: "payload_too_large",
+            message: "Request body too large. Maximum: \(limit) bytes")
+    }
+
+    package static func upstreamStatus(_ code: Int) -> OpenAIError {
+        OpenAIError(
+            status: .init(code: code), type: "upstream_error",
+            message: "Upstream request failed with status \(code)")
+    }
+}

@@ -1,0 +1,65 @@
+import Synchronization
+
+/// Counters exported at `/metrics` in Prometheus text format.
+///
+/// A handful of counters, no labels: nothing from a request can reach the output.
+package final class ProxyMetrics: Sendable {
+    package enum Counter: Int, CaseIterable, Sendable {
+        case completionRequests
+        case streamingResponses
+        case jsonResponses
+        case signaturesStored
+        case signaturesUnsigned
+        case duplicateChatIDs
+        case upstreamErrors
+        case upstreamTimeouts
+        case upstreamStatusErrors
+        case upstreamCutMidStream
+        case clientDisconnects
+        case rejectedRequests
+        case signatureLookups
+        case attestationReports
+
+        var name: String {
+            switch self {
+            case .completionRequests: "signing_proxy_completion_requests_total"
+            case .streamingResponses: "signing_proxy_streaming_responses_total"
+            case .jsonResponses: "signing_proxy_json_responses_total"
+            case .signaturesStored: "signing_proxy_signatures_stored_total"
+            case .signaturesUnsigned: "signing_proxy_responses_unsigned_total"
+            case .duplicateChatIDs: "signing_proxy_duplicate_chat_ids_total"
+            case .upstreamErrors: "signing_proxy_upstream_unavailable_total"
+            case .upstreamTimeouts: "signing_proxy_upstream_timeouts_total"
+            case .upstreamStatusErrors: "signing_proxy_upstream_status_errors_total"
+            case .upstreamCutMidStream: "signing_proxy_upstream_cut_mid_stream_total"
+            case .clientDisconnects: "signing_proxy_client_disconnects_total"
+            case .rejectedRequests: "signing_proxy_rejected_requests_total"
+            case .signatureLookups: "signing_proxy_signature_lookups_total"
+            case .attestationReports: "signing_proxy_attestation_reports_total"
+            }
+        }
+    }
+
+    // One lock for all counters: a few uncontended increments per request cost less than a metrics backend.
+    private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+
+    package init() {}
+
+    package func increment(_ counter: Counter) {
+        values.withLock { $0[counter.rawValue] += 1 }
+    }
+
+    package func value(_ counter: Counter) -> Int {
+        values.withLock { $0[counter.rawValue] }
+    }
+
+    /// Prometheus text exposition of every counter and the signature store size.
+    package func render(storedSignatures: Int) -> String {
+        var text = ""
+        for counter in Counter.allCases {
+            text += "# TYPE \(counter.name) counter\n\(counter.name) \(value(counter))\n"
+        }
+        text += "# TYPE signing_proxy_signature_store_entries gauge\nsigning_proxy_signature_store_entries \(storedSignatures)\n"
+        return text
+    }
+}

@@ -1,0 +1,212 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import SigningCore
+
+/// Forwards `/v1/chat/completions` and `/v1/completions`, hashing the exact bytes both ways and
+/// signing clean exchanges (API.md §3–§6).
+package struct CompletionProxy: Sendable {
+    let configuration: ProxyConfiguration
+    let client: HTTPClient
+    let authenticator: BearerAuthenticator
+    let signer: ExchangeSigner
+    let store: SignatureStore<SignatureRecord>
+    let metrics: ProxyMetrics
+
+    /// Headers that ask for end-to-end encryption, which this proxy refuses rather than ignores (API.md §3.1).
+    private static let e2eeHeaders: [HTTPField.Name] = [
+        "X-Signing-Algo", "X-Client-Pub-Key", "X-Model-Pub-Key", "X-E2EE-Version", "X-E2EE-Nonce",
+        "X-E2EE-Timestamp",
+    ].compactMap { HTTPField.Name($0) }
+    private static let requestHashHeader = HTTPField.Name("X-Request-Hash")!
+
+    package func handle(_ request: Request, context: some RequestContext, upstreamPath: String) async throws -> Response {
+        metrics.increment(.completionRequests)
+        let body: ByteBuffer
+        let requestHash: String
+        do {
+            try authenticator.authenticate(request.headers)
+            body = try await readBody(request)
+            guard Self.isJSONObject(body) else { throw OpenAIError.invalidJSON }
+            if Self.e2eeHeaders.contains(where: { request.headers[$0] != nil }) { throw OpenAIError.e2eeUnsupported }
+            // Every caller that passed authentication holds a TOKEN token and is privileged (API.md §2, §4.3).
+            requestHash = try Self.requestHashOverride(request.headers) ?? StreamDigest.hex(of: body)
+        } catch {
+            metrics.increment(.rejectedRequests)
+            throw error
+        }
+
+        var upstreamRequest = HTTPClientRequest(url: configuration.upstreamBase + upstreamPath)
+        upstreamRequest.method = .POST
+        // Nothing from the client's headers is forwarded: not its token, not X-Request-Id (which
+        // would let callers choose completion ids), no hop-by-hop headers.
+        upstreamRequest.headers = [
+            "Content-Type": "application/json", "Accept": "application/json",
+        ]
+        upstreamRequest.body = .bytes(body)
+
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await client.execute(
+                upstreamRequest,
+                deadline: .now() + .nanoseconds(configuration.upstreamTimeout.nanoseconds),
+                logger: context.logger
+            )
+        } catch {
+            throw mapUpstreamFailure(error, logger: context.logger)
+        }
+
+        guard upstream.status == .ok else {
+            return try await passThroughError(upstream, logger: context.logger)
+        }
+        let contentType = upstream.headers.first(name: "content-type")?.lowercased() ?? ""
+        if contentType.hasPrefix("text/event-stream") {
+            metrics.increment(.streamingResponses)
+            return streamingResponse(upstream, request: request, requestHash: requestHash, logger: context.logger)
+        }
+        metrics.increment(.jsonResponses)
+        return try await jsonResponse(upstream, requestHash: requestHash, logger: context.logger)
+    }
+
+    // MARK: Request
+
+    private func readBody(_ request: Request) async throws -> ByteBuffer {
+        let limit = configuration.maxRequestSize
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw OpenAIError.payloadTooLarge(limit: limit)
+        }
+        do {
+            // Not `collectBody`: it would replace the body and lose the connection's inbound stream,
+            // which the streaming path watches to notice a client that goes away.
+            return try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw OpenAIError.payloadTooLarge(limit: limit)
+        }
+    }
+
+    static func isJSONObject(_ body: ByteBuffer) -> Bool {
+        guard let first = body.readableBytesView.first(where: { !Self.isJSONWhitespace($0) }), first == UInt8(ascii: "{")
+        else { return false }
+        let data = Data(body.readableBytesView)
+        return (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (API.md §4.3).
+    static func requestHashOverride(_ headers: HTTPFields) throws(OpenAIError) -> String? {
+        guard let raw = headers[requestHashHeader] else { return nil }
+        let value = raw.trimmingWhitespace().lowercased()
+        guard value.utf8.count == 64, value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        else { throw .invalidRequestHash }
+        return value
+    }
+
+    // MARK: Upstream failures
+
+    private func mapUpstreamFailure(_ error: any Error, logger: Logger) -> OpenAIError {
+        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
+            metrics.increment(.upstreamTimeouts)
+            logger.warning("upstream timed out before response headers")
+            return .upstreamTimeout
+        }
+        metrics.increment(.upstreamErrors)
+        logger.warning("upstream unavailable", metadata: ["error": "\(error)"])
+        return .upstreamUnavailable
+    }
+
+    /// Non-200 answers keep their status and JSON body; nothing is signed and no upstream header is copied (API.md §3.4).
+    private func passThroughError(_ upstream: HTTPClientResponse, logger: Logger) async throws -> Response {
+        metrics.increment(.upstreamStatusErrors)
+        let code = Int(upstream.status.code)
+        let body: ByteBuffer
+        do {
+            body = try await upstream.body.collect(upTo: configuration.maxUpstreamResponseSize)
+        } catch {
+            throw mapUpstreamFailure(error, logger: logger)
+        }
+        let data = Data(body.readableBytesView)
+        guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
+            throw OpenAIError.upstreamStatus(code)
+        }
+        return Response(
+            status: .init(code: code),
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: body)
+        )
+    }
+
+    // MARK: Non-streaming
+
+    private func jsonResponse(_ upstream: HTTPClientResponse, requestHash: String, logger: Logger) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await upstream.body.collect(upTo: configuration.maxUpstreamResponseSize)
+        } catch {
+            throw mapUpstreamFailure(error, logger: logger)
+        }
+        guard Self.isJSONObject(body) else {
+            metrics.increment(.upstreamErrors)
+            logger.warning("upstream sent a 200 that is neither JSON nor SSE")
+            throw OpenAIError.upstreamUnavailable
+        }
+        // Sign and store before the response is written, so an eager client never gets a 404.
+        if let chatID = TopLevelIDExtractor.stringID(in: body) {
+            sign(chatID: chatID, requestHash: requestHash, responseHash: StreamDigest.hex(of: body), logger: logger)
+        } else {
+            metrics.increment(.signaturesUnsigned)
+            logger.warning("upstream response has no string id; left unsigned")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+
+    // MARK: Streaming
+
+    private func streamingResponse(
+        _ upstream: HTTPClientResponse,
+        request: Request,
+        requestHash: String,
+        logger: Logger
+    ) -> Response {
+        let headers: HTTPFields = [
+            .contentType: "text/event-stream; charset=utf-8",
+            .cacheControl: "no-cache",
+            HTTPField.Name("X-Accel-Buffering")!: "no",
+        ]
+        let body = ResponseBody { [self] writer in
+            // Watch the client's side of the connection while streaming: when it closes, the
+            // stream is cancelled, the upstream request with it, and vLLM stops generating.
+            let stream = StreamForwarder(proxy: self, upstream: upstream, requestHash: requestHash, logger: logger)
+            try await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await stream.run(writer: &writer)
+            }
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Signs and stores a clean exchange; a second completion with the same id stays unsigned (API.md §6).
+    @discardableResult
+    func sign(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> Bool {
+        let record: SignatureRecord
+        do {
+            record = try signer.sign(requestHash: requestHash, responseHash: responseHash)
+        } catch {
+            metrics.increment(.signaturesUnsigned)
+            logger.error("signing failed", metadata: ["error": "\(error)"])
+            return false
+        }
+        guard store.insert(record, for: chatID) else {
+            metrics.increment(.duplicateChatIDs)
+            logger.warning("chat id already signed; this completion stays unsigned", metadata: ["chat.id": "\(chatID)"])
+            return false
+        }
+        metrics.increment(.signaturesStored)
+        return true
+    }
+}

@@ -1,0 +1,43 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The keep-alive HTTP client to vLLM, owned as a service so it shuts down with the server.
+package final class UpstreamClient: Service, Sendable {
+    package let http: HTTPClient
+
+    package init(configuration: ProxyConfiguration) {
+        var http = HTTPClient.Configuration()
+        // vLLM serves hundreds of concurrent streams; AHC's default is 8 connections per host.
+        http.connectionPool = .init(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.upstreamPoolSize
+        )
+        // An idle-read timeout, not a total deadline: it bounds the wait for headers and every gap
+        // between chunks, never a long generation (API.md §3.4).
+        http.timeout = .init(
+            connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
+            read: .nanoseconds(Int64(configuration.upstreamTimeout.nanoseconds))
+        )
+        http.redirectConfiguration = .disallow
+        http.decompression = .disabled
+        http.httpVersion = .http1Only
+        self.http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+    }
+
+    package func run() async throws {
+        try? await gracefulShutdown()
+        try await http.shutdown()
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled + attoseconds / 1_000_000_000
+    }
+}

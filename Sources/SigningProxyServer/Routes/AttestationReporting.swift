@@ -1,0 +1,23 @@
+/// Produces attestation report bodies for `GET /v1/attestation/report` (API.md §8).
+///
+/// The route hands over the raw query values; validation and its error answers belong to the reporter.
+package protocol AttestationReporting: Sendable {
+    /// The report JSON, or an ``OpenAIError`` with the status and type API.md §8 prescribes.
+    func report(signingAlgo: String?, nonce: String?, signingAddress: String?, includeTLSFingerprint: Bool) async throws
+        -> [UInt8]
+}
+
+/// Used when no attestation backend exists (dev keys and no agent): says so instead of pretending.
+package struct UnavailableAttestation: AttestationReporting {
+    package let reason: String
+
+    package init(reason: String) {
+        self.reason = reason
+    }
+
+    package func report(signingAlgo: String?, nonce: String?, signingAddress: String?, includeTLSFingerprint: Bool)
+        async throws -> [UInt8]
+    {
+        throw OpenAIError(status: .serviceUnavailable, type: "service_unavailable", message: reason)
+    }
+}
