@@ -1,12 +1,11 @@
 /// Calls `body` with the bytes of `bytes` as one contiguous buffer, copying only when the collection
 /// has no contiguous storage of its own.
-@inlinable
 func withContiguousBytes<Bytes: Collection<UInt8>, Result>(
     _ bytes: Bytes,
-    _ body: (UnsafeRawBufferPointer) throws -> Result
+    _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
 ) rethrows -> Result {
-    if let result = try bytes.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) {
+    if let result = try bytes.withContiguousStorageIfAvailable(body) {
         return result
     }
-    return try Array(bytes).withUnsafeBytes(body)
+    return try Array(bytes).withUnsafeBufferPointer(body)
 }

@@ -19,7 +19,7 @@ final class Secp256k1Context: @unchecked Sendable {
         }
         // Randomization blinds the signing computation against side channels (see secp256k1.h).
         var seed = SecretBuffer.random()
-        let randomized = seed.withUnsafeBytes { secp256k1_context_randomize(context, $0.baseAddress) }
+        let randomized = seed.withUnsafeBytes { secp256k1_context_randomize(context, $0) }
         seed.wipe()
         precondition(randomized == 1, "secp256k1_context_randomize failed")
         self.pointer = context

@@ -13,20 +13,15 @@ package struct Secp256k1PrivateKey: Sendable {
     /// - Throws: `invalidLength` unless exactly 32 bytes, `invalidPrivateKey` if the scalar is 0 or ≥ n.
     package init(rawRepresentation: some Collection<UInt8>) throws {
         guard rawRepresentation.count == SecretBuffer.count else { throw SigningCryptoError.invalidLength }
-        var buffer = SecretBuffer()
-        buffer.withUnsafeMutableBytes { output in
-            _ = output.initializeMemory(as: UInt8.self, from: rawRepresentation)
-        }
-        try self.init(validating: buffer)
+        try self.init(validating: SecretBuffer(copying: rawRepresentation))
     }
 
     /// Creates a key from a buffer the caller has filled; the buffer is consumed and wiped.
     private init(validating buffer: consuming SecretBuffer) throws(SigningCryptoError) {
         let context = Secp256k1Context.shared.pointer
         var pubkey = secp256k1_pubkey()
-        let valid = buffer.withUnsafeBytes { bytes in
-            let scalar = bytes.bindMemory(to: UInt8.self).baseAddress!
-            return secp256k1_ec_seckey_verify(context, scalar) == 1
+        let valid = buffer.withUnsafeBytes { scalar in
+            secp256k1_ec_seckey_verify(context, scalar) == 1
                 && secp256k1_ec_pubkey_create(context, &pubkey, scalar) == 1
         }
         guard valid else {
@@ -49,7 +44,7 @@ package struct Secp256k1PrivateKey: Sendable {
 
     /// The 32-byte big-endian scalar. Secret: never log it or put it in an error.
     package var rawRepresentation: [UInt8] {
-        self.secret.withUnsafeBytes { Array($0) }
+        self.secret.withUnsafeBytes { Array(UnsafeBufferPointer(start: $0, count: SecretBuffer.count)) }
     }
 
     /// Signs a 32-byte digest: deterministic nonce (RFC 6979), low-S, with the recovery id.
@@ -57,8 +52,8 @@ package struct Secp256k1PrivateKey: Sendable {
     /// - Throws: `invalidLength` unless `digest` is 32 bytes.
     package func signRecoverable(digest: some Collection<UInt8>) throws -> Secp256k1RecoverableSignature {
         try withContiguousBytes(digest) { digest throws(SigningCryptoError) in
-            guard digest.count == 32 else { throw SigningCryptoError.invalidLength }
-            return try self.signRecoverable(digest32: digest.bindMemory(to: UInt8.self).baseAddress!)
+            guard digest.count == 32, let digest32 = digest.baseAddress else { throw SigningCryptoError.invalidLength }
+            return try self.signRecoverable(digest32: digest32)
         }
     }
 
@@ -69,9 +64,7 @@ package struct Secp256k1PrivateKey: Sendable {
         var signature = secp256k1_ecdsa_recoverable_signature()
         let signed = self.secret.withUnsafeBytes { scalar in
             // nil nonce function: the library default, RFC 6979 with HMAC-SHA256.
-            secp256k1_ecdsa_sign_recoverable(
-                context, &signature, digest32, scalar.bindMemory(to: UInt8.self).baseAddress!, nil, nil
-            )
+            secp256k1_ecdsa_sign_recoverable(context, &signature, digest32, scalar, nil, nil)
         }
         guard signed == 1 else { throw SigningCryptoError.signingFailed }
         var recoveryID: Int32 = 0

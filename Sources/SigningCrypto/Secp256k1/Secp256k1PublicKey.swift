@@ -17,9 +17,8 @@ package struct Secp256k1PublicKey: Sendable, Hashable {
             default: throw SigningCryptoError.invalidLength
             }
             var pubkey = secp256k1_pubkey()
-            let input = bytes.bindMemory(to: UInt8.self)
-            guard let base = input.baseAddress,
-                secp256k1_ec_pubkey_parse(Secp256k1Context.shared.pointer, &pubkey, base, input.count) == 1
+            guard let base = bytes.baseAddress,
+                secp256k1_ec_pubkey_parse(Secp256k1Context.shared.pointer, &pubkey, base, bytes.count) == 1
             else { throw SigningCryptoError.invalidPublicKey }
             return pubkey
         }

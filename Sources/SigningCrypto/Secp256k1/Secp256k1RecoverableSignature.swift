@@ -83,12 +83,11 @@ package struct Secp256k1RecoverableSignature: Sendable, Hashable {
         }
         guard parsed == 1 else { throw SigningCryptoError.invalidSignature }
         let pubkey = try withContiguousBytes(digest) { digest throws(SigningCryptoError) -> secp256k1_pubkey in
-            guard digest.count == 32 else { throw SigningCryptoError.invalidLength }
+            guard digest.count == 32, let digest32 = digest.baseAddress else { throw SigningCryptoError.invalidLength }
             var pubkey = secp256k1_pubkey()
-            guard
-                secp256k1_ecdsa_recover(context, &pubkey, &signature, digest.bindMemory(to: UInt8.self).baseAddress!)
-                    == 1
-            else { throw SigningCryptoError.recoveryFailed }
+            guard secp256k1_ecdsa_recover(context, &pubkey, &signature, digest32) == 1 else {
+                throw SigningCryptoError.recoveryFailed
+            }
             return pubkey
         }
         return Secp256k1PublicKey(pubkey)

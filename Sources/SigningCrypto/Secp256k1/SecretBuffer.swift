@@ -24,20 +24,22 @@ struct SecretBuffer: Sendable {
         return buffer
     }
 
-    /// Calls `body` with the 32 bytes.
-    func withUnsafeBytes<Result, Failure: Error>(
-        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
+    /// Calls `body` with a pointer to the 32 bytes (of a copy that is wiped afterwards).
+    func withUnsafeBytes<Result>(_ body: (UnsafePointer<UInt8>) -> Result) -> Result {
         var copy = self.words
         defer { Self.wipe(&copy) }
-        return try Swift.withUnsafeBytes(of: &copy) { (buffer) throws(Failure) -> Result in try body(buffer) }
+        return Swift.withUnsafeBytes(of: &copy) { raw in
+            raw.withMemoryRebound(to: UInt8.self) { bytes in
+                // A 32-byte buffer always has a base address.
+                body(bytes.baseAddress.unsafelyUnwrapped)
+            }
+        }
     }
 
-    /// Calls `body` with the 32 bytes, writable.
-    mutating func withUnsafeMutableBytes<Result, Failure: Error>(
-        _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
-        try Swift.withUnsafeMutableBytes(of: &self.words) { (buffer) throws(Failure) -> Result in try body(buffer) }
+    /// Creates a buffer holding `bytes`, which must be exactly 32 long.
+    init(copying bytes: some Collection<UInt8>) {
+        precondition(bytes.count == Self.count, "SecretBuffer takes exactly 32 bytes")
+        Swift.withUnsafeMutableBytes(of: &self.words) { $0.copyBytes(from: bytes) }
     }
 
     /// Overwrites the bytes with zeros in a way the optimizer may not remove.

@@ -11,13 +11,11 @@ final class SecretKeyStorage: Sendable {
         self.secret = Mutex(secret)
     }
 
-    /// Calls `body` with a stack copy of the bytes; the copy is wiped afterwards.
-    func withUnsafeBytes<Result, Failure: Error>(
-        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
+    /// Calls `body` with a pointer to a stack copy of the 32 bytes; the copy is wiped afterwards.
+    func withUnsafeBytes<Result>(_ body: (UnsafePointer<UInt8>) -> Result) -> Result {
         var copy = self.secret.withLock { $0 }
         defer { copy.wipe() }
-        return try copy.withUnsafeBytes(body)
+        return copy.withUnsafeBytes(body)
     }
 
     deinit {
