@@ -113,3 +113,21 @@ package struct ProxyApplication: Sendable {
 package enum BuildInfo {
     package static let version = "0.1.0"
 }
+
+extension ProxyApplication {
+    /// A runnable Hummingbird application serving the routes; the upstream client runs beside it as a service.
+    ///
+    /// - Parameter onServerRunning: called with the bound port once listening (port 0 picks a free one).
+    package func makeApplication(
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: buildRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [upstream],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+}

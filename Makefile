@@ -1,0 +1,54 @@
+# signing-proxy: `make run` (demo) and `make test` (everything) on a fresh Debian machine.
+
+SWIFT   ?= swift
+VENV    ?= .venv
+APT_PKGS = pkg-config libsecp256k1-dev
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps venv build release run demo test test-swift test-interop bench bench-build clean
+
+all: build
+
+## deps: install the system libraries the build links (apt), only when missing.
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+## venv: Python test clients (openai, eth-account, httpx, cryptography, dstack-sdk, pytest).
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: interop/requirements.txt
+	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r interop/requirements.txt
+	touch $@
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product signing-proxy
+
+## run: build in release mode and run the demo (mock vLLM + dstack simulator + proxy on loopback).
+run: release
+	$$($(SWIFT) build -c release --show-bin-path)/signing-proxy demo
+
+demo: run
+
+## test: every Swift test, then the interop tests with the official Python clients.
+test: test-swift test-interop
+
+test-swift: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-interop: deps venv
+	$(SWIFT) build
+	BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q interop
+
+clean:
+	rm -rf .build $(VENV)

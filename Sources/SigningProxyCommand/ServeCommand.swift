@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SigningCore
+import SigningProxyServer
+
+/// `signing-proxy serve`: run the proxy.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the signing proxy in front of vLLM.",
+        discussion: """
+            Every option falls back to the environment variable in brackets (the Python vllm-proxy's names).
+            Other variables: CHAT_CACHE_EXPIRATION, SIGNATURE_CACHE_CAPACITY, SIGNING_TEXT_FORMAT (plain|model),
+            VLLM_PROXY_MAX_REQUEST_SIZE, VLLM_PROXY_TIMEOUT_SECS, ATTESTATION_CACHE_TTL, ATTESTATION_MAX_PENDING,
+            ATTESTATION_REQUIRE_AUTH, GPU_NO_HW_MODE, TLS_CERT_PATH, TLS_KEY_PATH, LOG_FORMAT (text|json).
+            Keys come from the dstack guest agent; without a reachable agent, serve refuses to start unless --dev is given.
+            """
+    )
+
+    @Option(help: "Port to listen on [LISTEN_PORT, default 8000].")
+    var port: Int?
+
+    @Option(help: "Address to bind [default 0.0.0.0].")
+    var host: String?
+
+    @Option(help: "vLLM base URL, without /v1 [VLLM_BASE_URL, default http://vllm:8000].")
+    var upstream: String?
+
+    @Option(help: "Model name: key paths, signed text format 'model', reports [MODEL_NAME, required].")
+    var modelName: String?
+
+    @Option(help: "Bearer token, or a comma-separated list (secret) [TOKEN, required].")
+    var token: String?
+
+    @Flag(help: "Development keys, no dstack agent: NEVER in production [DEV=1].")
+    var dev = false
+
+    @Option(help: "Seed for deterministic development keys (secret; needs --dev) [DEV_KEY_SEED].")
+    var devKeySeed: String?
+
+    @Option(help: "dstack agent: unix socket path or http URL [DSTACK_SIMULATOR_ENDPOINT, then /var/run/dstack.sock ...].")
+    var dstackEndpoint: String?
+
+    @Option(help: "PEM certificate for TLS termination and report binding [TLS_CERT_PATH].")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for TLS termination (secret) [TLS_KEY_PATH].")
+    var tlsKey: String?
+
+    func run() async throws {
+        var configuration: ProxyConfiguration
+        do {
+            configuration = try ProxyConfiguration(environment: ProcessInfo.processInfo.environment)
+            if let port { configuration.port = port }
+            if let host { configuration.host = host }
+            if let upstream { configuration.upstream = upstream }
+            if let modelName { configuration.modelName = modelName }
+            if let token { configuration.tokens = ProxyConfiguration.parseTokens(token) }
+            if dev { configuration.dev = true }
+            if let devKeySeed { configuration.devKeySeed = devKeySeed }
+            if let dstackEndpoint { configuration.dstackEndpoint = dstackEndpoint }
+            if let tlsCert { configuration.tlsCertificatePath = tlsCert }
+            if let tlsKey { configuration.tlsKeyPath = tlsKey }
+            try configuration.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        LoggingSetup.bootstrap(format: configuration.logFormat)
+        let logger = Logger(label: "signing-proxy")
+        for variable in ProxyConfiguration.unsupportedVariables where ProcessInfo.processInfo.environment[variable] != nil {
+            logger.warning("\(variable) is set but not supported by signing-proxy; ignored")
+        }
+
+        let resolved: KeySource.Resolved
+        do {
+            resolved = try await KeySource.resolve(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("refusing to start: \(error)")
+            throw ExitCode.failure
+        }
+        let keys = resolved.keys
+        let proxy = ProxyApplication(configuration: configuration, keys: keys, attestation: resolved.attestation)
+        let app = proxy.makeApplication(logger: logger) { port in
+            logger.info(
+                "signing-proxy listening",
+                metadata: [
+                    "port": "\(port)", "model": "\(configuration.modelName)",
+                    "signing.address": "\(keys.ecdsaAddress.checksummed)", "keys.origin": "\(keys.origin.rawValue)",
+                ]
+            )
+        }
+        try await app.runService()
+    }
+}

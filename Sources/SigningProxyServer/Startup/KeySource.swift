@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import SigningCore
+import TEE
+
+/// Where the signing keys come from, failing closed (API.md §5.3): the dstack agent, or explicit dev mode.
+package enum KeySource {
+    /// Keys plus the attestation backend that goes with them.
+    package struct Resolved: Sendable {
+        package var keys: SigningKeys
+        package var attestation: any AttestationReporting
+    }
+
+    /// Derives keys in the TEE, or development keys with `dev`; anything else refuses to start.
+    ///
+    /// - Parameter mode: `.simulated` when the agent is the project's simulator (the demo), so reports say so.
+    package static func resolve(
+        configuration: ProxyConfiguration,
+        mode: AttestationMode = .tee,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) async throws -> Resolved {
+        let gpu = gpuProvider(configuration: configuration, logger: logger)
+        let fingerprint = try tlsFingerprint(configuration: configuration)
+        if configuration.dev {
+            let keys = SigningKeys.dev(seed: configuration.devKeySeed)
+            announceDevMode(keys: keys, seeded: configuration.devKeySeed != nil, logger: logger)
+            let service = AttestationService(
+                agent: nil, keys: keys, info: nil, modelName: configuration.modelName, gpu: gpu,
+                tlsCertificateFingerprint: fingerprint, mode: .dev,
+                cacheTTL: configuration.attestationCacheTTL, maxPending: configuration.attestationMaxPending,
+                logger: logger
+            )
+            return Resolved(keys: keys, attestation: service)
+        }
+        if configuration.devKeySeed != nil {
+            throw ConfigurationError.refused("DEV_KEY_SEED / --dev-key-seed needs --dev (DEV=1)")
+        }
+        let agent: DstackAgentClient
+        do {
+            agent = try DstackAgentClient(
+                explicitEndpoint: configuration.dstackEndpoint, environment: environment, logger: logger)
+        } catch {
+            throw ConfigurationError.refused("no signing key source: \(error)")
+        }
+        let loaded: (keys: SigningKeys, info: DstackInfo)
+        do {
+            loaded = try await TEEKeyLoader.load(agent: agent, modelName: configuration.modelName, logger: logger)
+        } catch {
+            throw ConfigurationError.refused(
+                "cannot derive signing keys from the dstack agent: \(error). "
+                    + "Check that the agent socket is mounted and reachable; for local development only, pass --dev (DEV=1).")
+        }
+        logger.info(
+            "signing keys derived in the TEE",
+            metadata: [
+                "signing.address": "\(loaded.keys.ecdsaAddress.checksummed)",
+                "signing.ed25519": "\(loaded.keys.ed25519PublicKeyHex)",
+            ])
+        let service = AttestationService(
+            agent: agent, keys: loaded.keys, info: loaded.info, modelName: configuration.modelName, gpu: gpu,
+            tlsCertificateFingerprint: fingerprint, mode: mode,
+            cacheTTL: configuration.attestationCacheTTL, maxPending: configuration.attestationMaxPending,
+            logger: logger
+        )
+        return Resolved(keys: loaded.keys, attestation: service)
+    }
+
+    static func gpuProvider(configuration: ProxyConfiguration, logger: Logger) -> any GPUEvidenceProvider {
+        if configuration.gpuNoHardwareMode {
+            logger.warning("GPU_NO_HW_MODE: attestation reports carry canned GPU evidence, marked as such")
+            return CannedEvidenceProvider()
+        }
+        return NVMLEvidenceProvider(logger: logger)
+    }
+
+    static func tlsFingerprint(configuration: ProxyConfiguration) throws -> [UInt8]? {
+        guard let path = configuration.tlsCertificatePath else { return nil }
+        do {
+            let pem = try String(contentsOfFile: path, encoding: .utf8)
+            return try TLSCertificateFingerprint.sha256OfSPKI(pemEncoded: pem)
+        } catch {
+            throw ConfigurationError.refused("cannot read the TLS certificate at \(path): \(error)")
+        }
+    }
+
+    /// Dev mode must be impossible to miss in the logs.
+    static func announceDevMode(keys: SigningKeys, seeded: Bool, logger: Logger) {
+        let banner = String(repeating: "!", count: 78)
+        logger.warning("\(banner)")
+        logger.warning("DEV MODE: signing with \(seeded ? "seeded" : "random") development keys, NOT derived in a TEE.")
+        logger.warning("Signatures from this process prove nothing about attested hardware. Never use in production.")
+        logger.warning("dev signing address: \(keys.ecdsaAddress.checksummed)")
+        logger.warning("\(banner)")
+    }
+}
