@@ -1,0 +1,39 @@
+import Crypto
+
+/// The 64 bytes bound into the TDX quote's REPORT_DATA (API.md §8.2).
+package enum ReportData {
+    /// Plain layout: `signer ‖ zeros` (32 bytes) ‖ `nonce`; TLS-bound when `tlsFingerprint` is set:
+    /// `SHA-256(signer ‖ fp)` ‖ `nonce`.
+    ///
+    /// - Parameters:
+    ///   - signer: the 20-byte Ethereum address (ecdsa) or the 32-byte ed25519 public key.
+    ///   - nonce: 32 bytes.
+    ///   - tlsFingerprint: the raw 32-byte SHA-256 of the TLS certificate's SubjectPublicKeyInfo.
+    package static func make(signer: [UInt8], nonce: [UInt8], tlsFingerprint: [UInt8]?) -> [UInt8] {
+        precondition(signer.count <= 32 && nonce.count == 32, "report_data inputs have the wrong size")
+        var first: [UInt8]
+        if let tlsFingerprint {
+            first = Array(SHA256.hash(data: signer + tlsFingerprint))
+        } else {
+            first = signer + [UInt8](repeating: 0, count: 32 - signer.count)
+        }
+        first += nonce
+        return first
+    }
+
+    /// REPORT_DATA of a TDX quote: bytes 568..<632 of a v4 quote, 574..<638 of a v5 quote (VERIFICATION.md §4).
+    ///
+    /// - Returns: nil for other versions or a quote too short to hold the field.
+    package static func fromQuote(_ quote: [UInt8]) -> ArraySlice<UInt8>? {
+        guard quote.count >= 2 else { return nil }
+        let version = UInt16(quote[0]) | UInt16(quote[1]) << 8
+        let start: Int
+        switch version {
+        case 4: start = 568
+        case 5: start = 574
+        default: return nil
+        }
+        guard quote.count >= start + 64 else { return nil }
+        return quote[start..<(start + 64)]
+    }
+}
