@@ -40,34 +40,35 @@ package struct Keccak256Hasher: Sendable {
 
     /// Absorbs the bytes of `bufferPointer`.
     package mutating func update(bufferPointer: UnsafeRawBufferPointer) {
-        guard !bufferPointer.isEmpty else { return }
+        guard let base = bufferPointer.baseAddress, !bufferPointer.isEmpty else { return }
+        let count = bufferPointer.count
         self.withState { lanes, offset in
             var index = 0
-            let count = bufferPointer.count
             // Finish a partial block byte by byte.
             while offset != 0, index < count {
-                Self.xorByte(bufferPointer[index], at: offset, into: lanes)
-                index += 1
-                offset += 1
+                Self.xorByte(base.load(fromByteOffset: index, as: UInt8.self), at: offset, into: lanes)
+                index &+= 1
+                offset &+= 1
                 if offset == Self.rate {
                     KeccakF1600.permute(lanes)
                     offset = 0
                 }
             }
             // Whole blocks a lane at a time.
-            while count - index >= Self.rate {
+            while count &- index >= Self.rate {
+                let block = base + index
                 for lane in 0..<Self.rateLanes {
-                    let word = bufferPointer.loadUnaligned(fromByteOffset: index + lane * 8, as: UInt64.self)
+                    let word = block.loadUnaligned(fromByteOffset: lane &* 8, as: UInt64.self)
                     lanes[lane] ^= UInt64(littleEndian: word)
                 }
                 KeccakF1600.permute(lanes)
-                index += Self.rate
+                index &+= Self.rate
             }
             // Start the next partial block.
             while index < count {
-                Self.xorByte(bufferPointer[index], at: offset, into: lanes)
-                index += 1
-                offset += 1
+                Self.xorByte(base.load(fromByteOffset: index, as: UInt8.self), at: offset, into: lanes)
+                index &+= 1
+                offset &+= 1
             }
         }
     }
