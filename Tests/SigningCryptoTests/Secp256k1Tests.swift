@@ -69,6 +69,18 @@ struct Secp256k1Tests {
         }
     }
 
+    @Test func keyDescriptionsHideTheScalar() throws {
+        let key = try Secp256k1PrivateKey(rawRepresentation: Self.hardhatKey)
+        var dumped = ""
+        dump(key, to: &dumped)
+        let secretHex = Hex.encode(Self.hardhatKey)
+        for text in ["\(key)", String(reflecting: key), dumped] {
+            #expect(!text.contains(secretHex))
+            #expect(!text.contains("172, 9, 116"))  // the first bytes as a decimal array
+            #expect(text.contains(Hex.encode(key.publicKey.compressed)) || text.contains("publicKey"))
+        }
+    }
+
     // MARK: Public keys
 
     @Test func publicKeyEncodingsRoundTrip() throws {

@@ -77,3 +77,17 @@ package struct Secp256k1PrivateKey: Sendable {
         return Secp256k1RecoverableSignature(compact: compact, recoveryID: UInt8(recoveryID))
     }
 }
+
+extension Secp256k1PrivateKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Names the public key only, so interpolating a key into a log line cannot leak the scalar.
+    package var description: String {
+        "Secp256k1PrivateKey(publicKey: \(Hex.encode(self.publicKey.compressed)))"
+    }
+
+    package var debugDescription: String { self.description }
+
+    /// Hides the secret from `dump` and debuggers' mirrors.
+    package var customMirror: Mirror {
+        Mirror(self, children: ["publicKey": self.publicKey], displayStyle: .struct)
+    }
+}
