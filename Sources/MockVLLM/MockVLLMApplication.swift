@@ -1,0 +1,67 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Builds the mock vLLM server as a Hummingbird application (a `Service`), ready to run or to add to a
+/// `ServiceGroup`.
+///
+/// - Parameters:
+///   - configuration: Address, model, generation and faults.
+///   - stats: Counters the server updates; keep a reference to observe it.
+///   - logger: Logger for the server; request and response bodies are never logged.
+///   - onServerRunning: Called once the socket is bound, with the real port (useful with port 0).
+package func buildMockVLLMApplication(
+    configuration: MockVLLMConfiguration,
+    stats: MockVLLMStats = MockVLLMStats(),
+    logger: Logger = Logger(label: "mock-vllm"),
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let port = configuration.port
+    return Application(
+        responder: MockVLLMResponder(configuration: configuration, stats: stats),
+        server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatcher()])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "uvicorn"),
+        onServerRunning: { channel in
+            await onServerRunning(channel.localAddress?.port ?? port)
+        },
+        logger: logger
+    )
+}
+
+/// Runs a mock vLLM server for the duration of `body`, which receives its port; stops it afterwards.
+///
+/// The usual way to get an upstream in a test: `try await withMockVLLM(stats: stats) { port in ... }`
+/// with the default configuration binding 127.0.0.1 on a free port.
+///
+/// - Throws: The server's startup error (e.g. the port is taken), or whatever `body` throws.
+package func withMockVLLM<Value>(
+    configuration: MockVLLMConfiguration = MockVLLMConfiguration(),
+    stats: MockVLLMStats = MockVLLMStats(),
+    logger: Logger = Logger(label: "mock-vllm"),
+    _ body: (_ port: Int) async throws -> Value
+) async throws -> Value {
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let application = buildMockVLLMApplication(configuration: configuration, stats: stats, logger: logger) { port in
+        portContinuation.yield(port)
+    }
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { portContinuation.finish() }
+            try await application.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            // The server ended before binding: surface its error.
+            try await group.next()
+            throw MockVLLMError.serverDidNotStart
+        }
+        do {
+            let value = try await body(port)
+            group.cancelAll()
+            return value
+        } catch {
+            group.cancelAll()
+            throw error
+        }
+    }
+}

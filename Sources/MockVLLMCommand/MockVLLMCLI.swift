@@ -1,0 +1,88 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import MockVLLM
+
+import Foundation
+
+/// `mock-vllm`: an OpenAI-compatible server that answers like vLLM 0.32, for tests and benchmarks.
+@main
+struct MockVLLMCLI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mock-vllm",
+        abstract: "Serve vLLM-style completions (exact vLLM 0.32 framing) with injectable faults.",
+        discussion: """
+            Routes: POST /v1/chat/completions, POST /v1/completions (streaming and not), GET /v1/models, \
+            GET /metrics, GET /health. Once bound, prints one line to stdout: \
+            mock-vllm listening on http://HOST:PORT
+            """
+    )
+
+    @Option(help: "TCP port to listen on; 0 picks a free port (the line printed on start names it).")
+    var port: Int
+
+    @Option(help: "Address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The served model name; requests naming another get vLLM's 404.")
+    var model: String = "tiny"
+
+    @Option(help: "Tokens generated per completion (a request's max_tokens can only lower it).")
+    var tokens: Int = 8
+
+    @Option(name: .customLong("delay-ms"), help: "Milliseconds between two stream events.")
+    var delayMilliseconds: Int = 0
+
+    @Flag(
+        name: .customLong("split-writes"),
+        help: "Send every event in several writes (split inside 'data: ', the JSON, a UTF-8 sequence, before the final newlines)."
+    )
+    var splitWrites = false
+
+    @Option(
+        name: .customLong("fail-after"),
+        help: "After N events (or body pieces), close the connection without ending the body."
+    )
+    var failAfter: Int?
+
+    @Option(help: "Answer every completion request with this HTTP status (400-599) and a vLLM-style error body.")
+    var status: Int?
+
+    @Option(name: .customLong("header-delay-ms"), help: "Milliseconds to wait before sending a response head.")
+    var headerDelayMilliseconds: Int = 0
+
+    func validate() throws {
+        guard (0...65535).contains(self.port) else { throw ValidationError("--port must be between 0 and 65535.") }
+        guard self.tokens >= 1 else { throw ValidationError("--tokens must be at least 1.") }
+        guard self.delayMilliseconds >= 0 else { throw ValidationError("--delay-ms must not be negative.") }
+        guard self.headerDelayMilliseconds >= 0 else { throw ValidationError("--header-delay-ms must not be negative.") }
+        if let failAfter = self.failAfter, failAfter < 0 { throw ValidationError("--fail-after must not be negative.") }
+        if let status = self.status, !(400...599).contains(status) {
+            throw ValidationError("--status must be between 400 and 599.")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "mock-vllm")
+        logger.logLevel = .notice
+
+        let configuration = MockVLLMConfiguration(
+            host: self.host,
+            port: self.port,
+            model: self.model,
+            tokens: self.tokens,
+            delay: .milliseconds(self.delayMilliseconds),
+            headerDelay: .milliseconds(self.headerDelayMilliseconds),
+            splitWrites: self.splitWrites,
+            failAfter: self.failAfter,
+            forcedStatus: self.status
+        )
+        let host = self.host
+        let application = buildMockVLLMApplication(configuration: configuration, logger: logger) { port in
+            // Written unbuffered: scripts wait for this line before sending requests.
+            FileHandle.standardOutput.write(Data("mock-vllm listening on http://\(host):\(port)\n".utf8))
+        }
+        try await application.runService()
+    }
+}
