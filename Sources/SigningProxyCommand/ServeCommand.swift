@@ -82,11 +82,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let keys = resolved.keys
         let proxy = ProxyApplication(configuration: configuration, keys: keys, attestation: resolved.attestation)
+        let modelName = configuration.modelName
         let app = proxy.makeApplication(logger: logger) { port in
             logger.info(
                 "signing-proxy listening",
                 metadata: [
-                    "port": "\(port)", "model": "\(configuration.modelName)",
+                    "port": "\(port)", "model": "\(modelName)",
                     "signing.address": "\(keys.ecdsaAddress.checksummed)", "keys.origin": "\(keys.origin.rawValue)",
                 ]
             )

@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import MockVLLM
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import SigningCore
+import SigningProxyServer
+import Testing
+
+/// Runs a mock vLLM and the proxy in-process on loopback ports for one test, then shuts both down.
+struct ProxyHarness: Sendable {
+    let proxyURL: String
+    let upstreamURL: String
+    let stats: MockVLLMStats
+    let proxy: ProxyApplication
+    let token = "test-token"
+
+    static let logger = Logger(label: "test")
+
+    /// - Parameters:
+    ///   - mock: the upstream's behaviour; `nil` points the proxy at a closed port instead.
+    ///   - configure: adjusts the proxy configuration (dev keys, limits, timeouts).
+    static func run(
+        mock: MockVLLMConfiguration? = MockVLLMConfiguration(),
+        configure: @Sendable (inout ProxyConfiguration) -> Void = { _ in },
+        _ body: @Sendable (ProxyHarness) async throws -> Void
+    ) async throws {
+        let stats = MockVLLMStats()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let upstreamURL: String
+            if let mock {
+                let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+                let app = buildMockVLLMApplication(configuration: mock, stats: stats, logger: logger) { port in
+                    continuation.yield(port)
+                }
+                group.addTask { try await app.run() }
+                upstreamURL = "http://127.0.0.1:\(try #require(await ports.first { _ in true }))"
+            } else {
+                upstreamURL = "http://127.0.0.1:\(closedPort())"
+            }
+
+            var configuration = ProxyConfiguration()
+            configuration.host = "127.0.0.1"
+            configuration.port = 0
+            configuration.upstream = upstreamURL
+            configuration.modelName = "tiny"
+            configuration.tokens = ["test-token", "second-token"]
+            configuration.dev = true
+            configuration.devKeySeed = "harness"
+            configure(&configuration)
+            let keys = SigningKeys.dev(seed: configuration.devKeySeed)
+            let proxy = ProxyApplication(
+                configuration: configuration, keys: keys,
+                attestation: UnavailableAttestation(reason: "Attestation unavailable: dev mode")
+            )
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            let app = proxy.makeApplication(logger: logger) { port in continuation.yield(port) }
+            group.addTask { try await app.run() }
+            let port = try #require(await ports.first { _ in true })
+            let harness = ProxyHarness(
+                proxyURL: "http://127.0.0.1:\(port)", upstreamURL: upstreamURL, stats: stats, proxy: proxy)
+            do {
+                try await body(harness)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// A port nothing listens on: bound, then released.
+    static func closedPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    // MARK: Client helpers
+
+    struct Answer: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func json() throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        }
+    }
+
+    func send(
+        _ method: HTTPMethod = .POST,
+        _ path: String,
+        body: [UInt8]? = nil,
+        headers: [(String, String)]? = nil
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: proxyURL + path)
+        request.method = method
+        for (name, value) in headers ?? [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")] {
+            request.headers.add(name: name, value: value)
+        }
+        if let body { request.body = .bytes(body) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let collected = try await response.body.collect(upTo: 256 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView))
+    }
+
+    func signature(_ chatID: String, algorithm: String? = nil) async throws -> Answer {
+        let query = algorithm.map { "?signing_algo=\($0)" } ?? ""
+        return try await send(.GET, "/v1/signature/\(chatID)\(query)")
+    }
+}
+
+/// The shared fixtures directory (`../shared/fixtures` next to the package root).
+enum Fixtures {
+    static let root: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    }()
+
+    static func bytes(_ relative: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: root.appendingPathComponent(relative)))
+    }
+}
