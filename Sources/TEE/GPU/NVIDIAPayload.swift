@@ -63,17 +63,26 @@ enum NVIDIAPayload {
     }
 
     /// Every `CERTIFICATE` block of `pemChain`, re-emitted in OpenSSL's PEM layout with a final newline each.
+    ///
+    /// Reading is lenient like OpenSSL's (any line length, CRLF, blanks, NUL padding after the last block);
+    /// each block must still decode to well-formed DER.
     static func canonicalPEM(_ pemChain: [UInt8]) throws(GPUEvidenceError) -> String {
-        // NVML pads the buffer with NULs; stop at the first one.
-        let text = String(decoding: pemChain.prefix { $0 != 0 }, as: UTF8.self)
-        let documents: [PEMDocument]
-        do {
-            documents = try PEMDocument.parseMultiple(pemString: text)
-        } catch {
-            throw .malformed("certificate chain is not valid PEM")
+        let begin = "-----BEGIN CERTIFICATE-----"
+        let end = "-----END CERTIFICATE-----"
+        var rest = Substring(String(decoding: pemChain.prefix { $0 != 0 }, as: UTF8.self))
+        var output = ""
+        while let opening = rest.range(of: begin) {
+            guard let closing = rest[opening.upperBound...].range(of: end) else {
+                throw .malformed("certificate chain has an unterminated PEM block")
+            }
+            let body = rest[opening.upperBound..<closing.lowerBound].filter { !$0.isWhitespace }
+            guard let der = Data(base64Encoded: String(body)), !der.isEmpty, (try? DER.parse(Array(der))) != nil else {
+                throw .malformed("certificate chain holds a PEM block that is not DER")
+            }
+            output += PEMDocument(type: "CERTIFICATE", derBytes: Array(der)).pemString + "\n"
+            rest = rest[closing.upperBound...]
         }
-        let certificates = documents.filter { $0.discriminator == "CERTIFICATE" }
-        guard !certificates.isEmpty else { throw .malformed("certificate chain holds no certificate") }
-        return certificates.map { $0.pemString + "\n" }.joined()
+        guard !output.isEmpty else { throw .malformed("certificate chain holds no certificate") }
+        return output
     }
 }
