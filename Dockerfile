@@ -36,11 +36,12 @@ RUN swift build -c release --product signing-proxy --static-swift-stdlib \
 # ---------------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}
 
-# Runtime libraries only: libsecp256k1 (the one system library the binary links), CA roots for any
-# outbound TLS. bash (already in the base) serves the health check; no Python, no curl.
+# Runtime libraries only, as ldd lists them for the static-stdlib build: libsecp256k1, libstdc++ and zlib
+# (the last two already in the slim base; named so they stay), plus CA roots for outbound TLS.
+# bash (in the base) serves the health check; no Python, no curl.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends ca-certificates libsecp256k1-1 \
+    && apt-get -q install -y --no-install-recommends ca-certificates libsecp256k1-1 libstdc++6 zlib1g \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin signing-proxy
 
