@@ -27,8 +27,8 @@ package struct ProxyApplication: Sendable {
     }
 
     /// The router with every route of API.md §1.
-    package func buildRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    package func buildRouter() -> Router<ProxyRequestContext> {
+        let router = Router(context: ProxyRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
         let authenticator = BearerAuthenticator(tokens: configuration.tokens)
         let completions = CompletionProxy(
@@ -124,6 +124,7 @@ extension ProxyApplication {
     ) -> some ApplicationProtocol {
         Application(
             router: buildRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [upstream],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

@@ -23,8 +23,10 @@ package struct CompletionProxy: Sendable {
         "X-E2EE-Timestamp",
     ].compactMap { HTTPField.Name($0) }
     private static let requestHashHeader = HTTPField.Name("X-Request-Hash")!
+    /// Longest chat id stored; vLLM's own are about 25 bytes.
+    static let maxChatIDLength = 256
 
-    package func handle(_ request: Request, context: some RequestContext, upstreamPath: String) async throws -> Response {
+    package func handle(_ request: Request, context: ProxyRequestContext, upstreamPath: String) async throws -> Response {
         metrics.increment(.completionRequests)
         let body: ByteBuffer
         let requestHash: String
@@ -66,7 +68,8 @@ package struct CompletionProxy: Sendable {
         let contentType = upstream.headers.first(name: "content-type")?.lowercased() ?? ""
         if contentType.hasPrefix("text/event-stream") {
             metrics.increment(.streamingResponses)
-            return streamingResponse(upstream, request: request, requestHash: requestHash, logger: context.logger)
+            let connection = await context.connectionState()
+            return streamingResponse(upstream, connection: connection, requestHash: requestHash, logger: context.logger)
         }
         metrics.increment(.jsonResponses)
         return try await jsonResponse(upstream, requestHash: requestHash, logger: context.logger)
@@ -80,9 +83,9 @@ package struct CompletionProxy: Sendable {
             throw OpenAIError.payloadTooLarge(limit: limit)
         }
         do {
-            // Not `collectBody`: it would replace the body and lose the connection's inbound stream,
-            // which the streaming path watches to notice a client that goes away.
             return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw OpenAIError.payloadTooLarge(limit: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw OpenAIError.payloadTooLarge(limit: limit)
         }
@@ -170,7 +173,7 @@ package struct CompletionProxy: Sendable {
 
     private func streamingResponse(
         _ upstream: HTTPClientResponse,
-        request: Request,
+        connection: ClientConnectionState?,
         requestHash: String,
         logger: Logger
     ) -> Response {
@@ -180,11 +183,32 @@ package struct CompletionProxy: Sendable {
             HTTPField.Name("X-Accel-Buffering")!: "no",
         ]
         let body = ResponseBody { [self] writer in
-            // Watch the client's side of the connection while streaming: when it closes, the
-            // stream is cancelled, the upstream request with it, and vLLM stops generating.
             let stream = StreamForwarder(proxy: self, upstream: upstream, requestHash: requestHash, logger: logger)
-            try await request.body.consumeWithCancellationOnInboundClose { _ in
+            guard let connection else {
                 try await stream.run(writer: &writer)
+                return
+            }
+            // Forward in a child task and watch the client's side of the connection in another: when
+            // the client leaves, the forwarding task is cancelled, the upstream request with it, and
+            // vLLM stops generating instead of streaming into a closed connection.
+            let transfer = WriterTransfer(writer: writer)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var writer = transfer.writer
+                    try await stream.run(writer: &writer)
+                }
+                group.addTask {
+                    await connection.waitUntilClosed()
+                    if !Task.isCancelled { throw StreamForwarder.ClientGone() }
+                }
+                do {
+                    try await group.next()
+                } catch let error as StreamForwarder.ClientGone {
+                    metrics.increment(.clientDisconnects)
+                    logger.info("client went away mid-stream; upstream request cancelled")
+                    throw error
+                }
+                group.cancelAll()
             }
         }
         return Response(status: .ok, headers: headers, body: body)
@@ -193,6 +217,12 @@ package struct CompletionProxy: Sendable {
     /// Signs and stores a clean exchange; a second completion with the same id stays unsigned (API.md §6).
     @discardableResult
     func sign(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> Bool {
+        // Callers can choose ids (vLLM honours `request_id`); a cap keeps the store's memory bounded.
+        guard chatID.utf8.count <= Self.maxChatIDLength else {
+            metrics.increment(.signaturesUnsigned)
+            logger.warning("chat id longer than \(Self.maxChatIDLength) bytes; left unsigned")
+            return false
+        }
         let record: SignatureRecord
         do {
             record = try signer.sign(requestHash: requestHash, responseHash: responseHash)
@@ -209,4 +239,9 @@ package struct CompletionProxy: Sendable {
         metrics.increment(.signaturesStored)
         return true
     }
+}
+
+/// Hands the response writer to the forwarding child task; only that task uses it while the parent waits.
+private struct WriterTransfer: @unchecked Sendable {
+    var writer: any ResponseBodyWriter
 }

@@ -24,8 +24,9 @@ struct StreamForwarder: Sendable {
         } catch let error as ClientGone {
             throw error
         } catch is CancellationError {
-            proxy.metrics.increment(.clientDisconnects)
-            logger.info("client went away mid-stream; upstream request cancelled")
+            throw CancellationError()
+        } catch where Task.isCancelled {
+            // Cancelled because the client left; the upstream error is only the echo of that.
             throw CancellationError()
         } catch {
             proxy.metrics.increment(.upstreamCutMidStream)
@@ -34,10 +35,7 @@ struct StreamForwarder: Sendable {
         }
 
         // A client that left while the last chunk was in flight gets nothing signed.
-        if Task.isCancelled {
-            proxy.metrics.increment(.clientDisconnects)
-            throw CancellationError()
-        }
+        if Task.isCancelled { throw CancellationError() }
         if exchange.sawDone, let chatID = exchange.chatID {
             proxy.sign(chatID: chatID, requestHash: requestHash, responseHash: exchange.responseHash, logger: logger)
         } else {
