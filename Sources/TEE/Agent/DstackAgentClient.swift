@@ -24,11 +24,23 @@ package struct DstackAgentClient: DstackAgent {
     /// Largest answer accepted; an Info with a full event log is a few tens of KiB.
     private static let maxResponseBytes = 4 << 20
 
+    /// A process-lifetime client for the agent, never shut down (like `HTTPClient.shared`).
+    ///
+    /// Unlike the shared client it does not retry failed connection attempts until the deadline: a
+    /// local agent that refuses connections is down, and start-up should say so at once.
+    package static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// Creates a client for a known endpoint.
-    /// - Parameter httpClient: the client to send with; the shared one by default (no shutdown needed).
+    /// - Parameter httpClient: the client to send with; ``defaultHTTPClient`` unless a test injects one.
     package init(
         endpoint: DstackEndpoint,
-        httpClient: HTTPClient = .shared,
+        httpClient: HTTPClient = DstackAgentClient.defaultHTTPClient,
         callTimeout: Duration = .seconds(10),
         quoteTimeout: Duration = .seconds(30),
         logger: Logger
@@ -46,7 +58,7 @@ package struct DstackAgentClient: DstackAgent {
     package init(
         explicitEndpoint: String?,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        httpClient: HTTPClient = .shared,
+        httpClient: HTTPClient = DstackAgentClient.defaultHTTPClient,
         logger: Logger
     ) throws(DstackAgentError) {
         let endpoint = try DstackEndpoint.resolve(explicit: explicitEndpoint, environment: environment)
