@@ -274,9 +274,9 @@ package struct DstackSimulatedEvidence: Sendable {
             osImageHash: osImageHash, composeHash: Hex.encode(composeHash), deviceID: deviceID,
             eventLog: events, appCompose: appComposeText)
         let pretty = JSONEncoder()
-        pretty.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        pretty.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let compact = JSONEncoder()
-        compact.outputFormatting = [.withoutEscapingSlashes]
+        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
             let tcbText = String(decoding: try pretty.encode(tcb), as: UTF8.self)
             let info = Info(

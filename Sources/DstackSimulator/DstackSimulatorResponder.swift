@@ -160,7 +160,7 @@ struct DstackSimulatorResponder: HTTPResponder {
 
     private static func encode(_ value: some Encodable) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value) else {
             return error(.internalServerError, "cannot encode the answer")
         }
@@ -177,7 +177,7 @@ struct DstackSimulatorResponder: HTTPResponder {
     private static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         struct ErrorAnswer: Encodable { var error: String }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(ErrorAnswer(error: message))).map { Array($0) } ?? Array(#"{"error":"error"}"#.utf8)
         return json(data, status: status)
     }
