@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// `signing-proxy verify`: check quotes, attestation reports and live exchanges offline down to Intel's root.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a TDX quote, an attestation report, or a live chat exchange end to end.",
+        discussion: """
+            Every check is printed with its reason (✔ pass, ✘ fail, – skip). The exit status is 0 only when \
+            no mandatory check failed. TCB status, revocation and NVIDIA NRAS need collateral or the network \
+            and are reported as skipped, never as passed.
+            """,
+        subcommands: [VerifyQuoteCommand.self, VerifyReportCommand.self, VerifyChatCommand.self]
+    )
+}
+
+/// Output options shared by the `verify` subcommands.
+struct VerifyOutputOptions: ParsableArguments {
+    @Flag(help: "Print {\"ok\", \"checks\": [{\"id\", \"status\", \"detail\"}]} as JSON instead of a checklist.")
+    var json = false
+}
