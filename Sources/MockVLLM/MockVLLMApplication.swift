@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Builds the mock vLLM server as a Hummingbird application (a `Service`), ready to run or to add to a
 /// `ServiceGroup`.
@@ -31,23 +32,30 @@ package func buildMockVLLMApplication(
 /// Runs a mock vLLM server for the duration of `body`, which receives its port; stops it afterwards.
 ///
 /// The usual way to get an upstream in a test: `try await withMockVLLM(stats: stats) { port in ... }`
-/// with the default configuration binding 127.0.0.1 on a free port.
+/// with the default configuration binding 127.0.0.1 on a free port. When `body` returns (or throws) the
+/// server shuts down gracefully: idle connections close, running responses get ``shutdownGracePeriod``
+/// to finish before they are cancelled.
 ///
 /// - Throws: The server's startup error (e.g. the port is taken), or whatever `body` throws.
+@discardableResult
 package func withMockVLLM<Value>(
     configuration: MockVLLMConfiguration = MockVLLMConfiguration(),
     stats: MockVLLMStats = MockVLLMStats(),
-    logger: Logger = Logger(label: "mock-vllm"),
+    logger: Logger = quietLogger(),
     _ body: (_ port: Int) async throws -> Value
 ) async throws -> Value {
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let application = buildMockVLLMApplication(configuration: configuration, stats: stats, logger: logger) { port in
         portContinuation.yield(port)
     }
+    var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: logger)
+    groupConfiguration.maximumGracefulShutdownDuration = shutdownGracePeriod
+    let serviceGroup = ServiceGroup(configuration: groupConfiguration)
+
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             defer { portContinuation.finish() }
-            try await application.run()
+            try await serviceGroup.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
@@ -55,13 +63,25 @@ package func withMockVLLM<Value>(
             try await group.next()
             throw MockVLLMError.serverDidNotStart
         }
+        let result: Result<Value, any Error>
         do {
-            let value = try await body(port)
-            group.cancelAll()
-            return value
+            result = .success(try await body(port))
         } catch {
-            group.cancelAll()
-            throw error
+            result = .failure(error)
         }
+        await serviceGroup.triggerGracefulShutdown()
+        try await group.waitForAll()
+        return try result.get()
     }
 }
+
+/// The default logger of ``withMockVLLM(configuration:stats:logger:_:)``: warnings and worse only, so test
+/// output is not flooded with one "server started" line per test.
+package func quietLogger() -> Logger {
+    var logger = Logger(label: "mock-vllm")
+    logger.logLevel = .warning
+    return logger
+}
+
+/// How long ``withMockVLLM(configuration:stats:logger:_:)`` lets running responses finish at shutdown.
+package let shutdownGracePeriod: Duration = .seconds(1)

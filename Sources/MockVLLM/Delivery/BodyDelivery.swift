@@ -9,6 +9,8 @@ import NIOCore
 struct BodyDelivery: Sendable {
     /// Most pieces, and most bytes, handed to the channel in one batch when unpaced.
     static let batchLimit = (pieces: 64, bytes: 64 << 10)
+    /// Bytes handed to the channel before the writer waits for the event loop to catch up (see `writeBatched`).
+    static let catchUpInterval = 256 << 10
     /// Gap between the fragments of a split piece, so that each leaves in its own TCP segment.
     static let fragmentGap: Duration = .milliseconds(1)
 
@@ -62,6 +64,7 @@ struct BodyDelivery: Sendable {
         var batch: [ByteBuffer] = []
         batch.reserveCapacity(Self.batchLimit.pieces)
         var batchBytes = 0
+        var uncheckedBytes = 0
         var sent = 0
         while let piece = pieces.next() {
             batch.append(piece)
@@ -71,7 +74,14 @@ struct BodyDelivery: Sendable {
             if cutNow || batch.count >= Self.batchLimit.pieces || batchBytes >= Self.batchLimit.bytes {
                 try await writer.write(contentsOf: batch)
                 batch.removeAll(keepingCapacity: true)
+                uncheckedBytes += batchBytes
                 batchBytes = 0
+                // The channel only reports itself unwritable once the event loop has run the queued writes;
+                // a producer faster than the loop would otherwise pile a whole long stream up in its queue.
+                if uncheckedBytes >= Self.catchUpInterval {
+                    try await self.connection.catchUp()
+                    uncheckedBytes = 0
+                }
             }
             if cutNow { throw MockVLLMError.deliberateCut }
         }

@@ -16,6 +16,12 @@ struct ConnectionProbe: Sendable {
         }.get()
     }
 
+    /// Waits until the event loop has run every task queued so far, the writes handed to the channel among
+    /// them, so that the channel's writability (and with it the writer's backpressure) is up to date.
+    func catchUp() async throws {
+        try await self.channel.eventLoop.submit {}.get()
+    }
+
     /// Sleeps for `duration`, checking the connection every ``checkInterval``.
     ///
     /// - Throws: ``MockVLLMError/clientGone`` as soon as the client is gone; `CancellationError` on cancellation.
