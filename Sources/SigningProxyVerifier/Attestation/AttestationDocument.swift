@@ -79,10 +79,14 @@ enum EventLogField: Decodable, Sendable {
             } catch {
                 self = .invalid(error.description)
             }
-        } else if let events = try? container.decode([TDXEvent].self) {
-            self = .events(events)
         } else {
-            self = .invalid("event_log is neither a JSON array of events nor a string holding one")
+            do {
+                self = .events(try container.decode([TDXEvent].self))
+            } catch let error as TDXError {
+                self = .invalid("event_log: \(error.description)")
+            } catch {
+                self = .invalid("event_log is neither a JSON array of events nor a string holding one (\(LenientJSON.reason(error)))")
+            }
         }
     }
 }

@@ -94,7 +94,7 @@ enum AttestationVerification {
     ) -> AttestationDocument? {
         let id = "report.entry"
         let candidates = document.allAttestations.flatMap { $0.isEmpty ? nil : $0 } ?? [document]
-        let source = document.allAttestations == nil ? "the report" : "all_attestations (\(candidates.count) entries)"
+        let source = document.allAttestations == nil ? "the report" : "all_attestations (\(candidates.count) \(candidates.count == 1 ? "entry" : "entries"))"
         guard let signer else {
             let entry = document.intelQuote == nil && candidates.count == 1 ? candidates[0] : document
             checks.pass(

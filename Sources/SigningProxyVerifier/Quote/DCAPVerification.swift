@@ -25,7 +25,7 @@ enum DCAPVerification {
                 key.isValidSignature(signature, for: Data(quote.signedBytes)), "dcap.quote-signature",
                 pass: "ECDSA P-256 signature over quote bytes \(quote.signedRange) verifies with the attestation key",
                 fail: "ECDSA P-256 signature over quote bytes \(quote.signedRange) does not verify with the attestation key "
-                    + "(the header or TD report was modified after signing)")
+                    + "(the header or TD report, e.g. REPORTDATA, was modified after signing)")
         } else {
             checks.fail("dcap.quote-signature", "the attestation key is not a P-256 point or the signature is not r‖s")
         }
