@@ -91,16 +91,17 @@ struct VLLMErrorResponse: Error, Sendable, Hashable {
     /// The answer `--status CODE` forces: the reason phrase as message, its words plus `Error` as type
     /// (500 → `InternalServerError`, 503 → `ServiceUnavailableError`), as vLLM names its exceptions.
     static func forced(status: Int) -> Self {
-        let phrase = Self.reasonPhrase(for: status)
+        let phrase = Self.reasonPhrase(for: status) ?? "HTTP \(status)"
         let words = phrase.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
         var type = words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         if !type.hasSuffix("Error") { type += "Error" }
         return .init(status: status, message: phrase, type: type, param: nil)
     }
 
-    /// The standard reason phrase of `code`, or `HTTP <code>` for codes without one.
-    static func reasonPhrase(for code: Int) -> String {
+    /// The standard reason phrase of `code`, for the codes a mock answers with; nil for others.
+    static func reasonPhrase(for code: Int) -> String? {
         switch code {
+        case 200: "OK"
         case 400: "Bad Request"
         case 401: "Unauthorized"
         case 403: "Forbidden"
@@ -116,7 +117,7 @@ struct VLLMErrorResponse: Error, Sendable, Hashable {
         case 502: "Bad Gateway"
         case 503: "Service Unavailable"
         case 504: "Gateway Timeout"
-        default: "HTTP \(code)"
+        default: nil
         }
     }
 }

@@ -99,7 +99,7 @@ struct MockVLLMResponder: HTTPResponder {
         var headers = Self.plainHeaders
         headers[.contentType] = replay.contentType
         return self.piecewise(
-            status: HTTPResponse.Status(code: replay.status, reasonPhrase: VLLMErrorResponse.reasonPhrase(for: replay.status)),
+            status: Self.status(replay.status),
             headers: headers,
             pieces: replay.pieces,
             isEventStream: replay.isEventStream,
@@ -192,10 +192,14 @@ struct MockVLLMResponder: HTTPResponder {
 
     private static func json(status: Int, body: ByteBuffer) -> Response {
         Response(
-            status: HTTPResponse.Status(code: status, reasonPhrase: VLLMErrorResponse.reasonPhrase(for: status)),
+            status: Self.status(status),
             headers: Self.jsonHeaders,
             body: .init(byteBuffer: body)
         )
+    }
+
+    private static func status(_ code: Int) -> HTTPResponse.Status {
+        HTTPResponse.Status(code: code, reasonPhrase: VLLMErrorResponse.reasonPhrase(for: code) ?? "")
     }
 
     private static func error(_ error: VLLMErrorResponse) -> Response {
