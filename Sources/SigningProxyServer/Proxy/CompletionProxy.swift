@@ -69,7 +69,9 @@ package struct CompletionProxy: Sendable {
         if contentType.hasPrefix("text/event-stream") {
             metrics.increment(.streamingResponses)
             let connection = await context.connectionState()
-            return streamingResponse(upstream, connection: connection, requestHash: requestHash, logger: context.logger)
+            return streamingResponse(
+                upstream, connection: connection, channel: context.channel, requestHash: requestHash,
+                logger: context.logger)
         }
         metrics.increment(.jsonResponses)
         return try await jsonResponse(upstream, requestHash: requestHash, logger: context.logger)
@@ -174,6 +176,7 @@ package struct CompletionProxy: Sendable {
     private func streamingResponse(
         _ upstream: HTTPClientResponse,
         connection: ClientConnectionState?,
+        channel: any Channel,
         requestHash: String,
         logger: Logger
     ) -> Response {
@@ -183,7 +186,8 @@ package struct CompletionProxy: Sendable {
             HTTPField.Name("X-Accel-Buffering")!: "no",
         ]
         let body = ResponseBody { [self] writer in
-            let stream = StreamForwarder(proxy: self, upstream: upstream, requestHash: requestHash, logger: logger)
+            let stream = StreamForwarder(
+                proxy: self, upstream: upstream, requestHash: requestHash, logger: logger, channel: channel)
             guard let connection else {
                 try await stream.run(writer: &writer)
                 return

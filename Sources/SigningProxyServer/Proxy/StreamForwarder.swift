@@ -10,15 +10,30 @@ struct StreamForwarder: Sendable {
     let upstream: HTTPClientResponse
     let requestHash: String
     let logger: Logger
+    /// The client's connection, used to let its event loop catch up (see ``catchUpInterval``).
+    let channel: (any Channel)?
+
+    /// Bytes written between two waits for the client's event loop.
+    ///
+    /// Writes are handed to the event loop asynchronously, so the writer's view of the channel's
+    /// writability lags; a fast upstream and a slow client then queue far more than the channel's
+    /// high watermark. Waiting for the loop every so often keeps backpressure, and memory, bounded.
+    static let catchUpInterval = 256 << 10
 
     /// Any error thrown here leaves the client response without its terminating chunk, so the client
     /// sees a truncated body, and nothing is stored.
     func run(writer: inout any ResponseBodyWriter) async throws {
         var exchange = StreamingExchange()
+        var sinceCatchUp = 0
         do {
             for try await chunk in upstream.body {
                 if case .forward(let buffer) = exchange.consume(chunk) {
                     try await writeToClient(buffer, writer: &writer)
+                    sinceCatchUp += buffer.readableBytes
+                    if sinceCatchUp >= Self.catchUpInterval, let channel {
+                        sinceCatchUp = 0
+                        try await channel.eventLoop.submit {}.get()
+                    }
                 }
             }
         } catch let error as ClientGone {
