@@ -29,6 +29,26 @@ package func buildMockVLLMApplication(
     )
 }
 
+/// Runs the mock vLLM server until SIGTERM or SIGINT, then lets running responses finish for at most
+/// ``shutdownGracePeriod`` (the `mock-vllm` executable; scripts stop it with a signal and expect it gone).
+package func runMockVLLMUntilSignalled(
+    configuration: MockVLLMConfiguration,
+    stats: MockVLLMStats = MockVLLMStats(),
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void
+) async throws {
+    let application = buildMockVLLMApplication(
+        configuration: configuration,
+        stats: stats,
+        logger: logger,
+        onServerRunning: onServerRunning
+    )
+    var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: logger)
+    groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
+    groupConfiguration.maximumGracefulShutdownDuration = shutdownGracePeriod
+    try await ServiceGroup(configuration: groupConfiguration).run()
+}
+
 /// Runs a mock vLLM server for the duration of `body`, which receives its port; stops it afterwards.
 ///
 /// The usual way to get an upstream in a test: `try await withMockVLLM(stats: stats) { port in ... }`
@@ -83,5 +103,5 @@ package func quietLogger() -> Logger {
     return logger
 }
 
-/// How long ``withMockVLLM(configuration:stats:logger:_:)`` lets running responses finish at shutdown.
+/// How long a stopping server lets running responses finish before it cancels them.
 package let shutdownGracePeriod: Duration = .seconds(1)

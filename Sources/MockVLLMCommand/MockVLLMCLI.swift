@@ -1,5 +1,4 @@
 import ArgumentParser
-import Hummingbird
 import Logging
 import MockVLLM
 
@@ -79,10 +78,9 @@ struct MockVLLMCLI: AsyncParsableCommand {
             forcedStatus: self.status
         )
         let host = self.host
-        let application = buildMockVLLMApplication(configuration: configuration, logger: logger) { port in
+        try await runMockVLLMUntilSignalled(configuration: configuration, logger: logger) { port in
             // Written unbuffered: scripts wait for this line before sending requests.
             FileHandle.standardOutput.write(Data("mock-vllm listening on http://\(host):\(port)\n".utf8))
         }
-        try await application.runService()
     }
 }
