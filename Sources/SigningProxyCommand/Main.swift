@@ -6,6 +6,6 @@ struct SigningProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signing-proxy",
         abstract: "OpenAI-compatible proxy that signs the exact bytes of every vLLM exchange inside a TEE.",
-        subcommands: [ServeCommand.self, DemoCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, VerifyCommand.self]
     )
 }
