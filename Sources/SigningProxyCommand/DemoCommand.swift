@@ -72,7 +72,7 @@ struct DemoCommand: AsyncParsableCommand {
             let resolved = try await KeySource.resolve(configuration: configuration, mode: .simulated, logger: logger)
             let proxy = ProxyApplication(configuration: configuration, keys: resolved.keys, attestation: resolved.attestation)
             let (proxyPorts, proxyPort) = AsyncStream.makeStream(of: Int.self)
-            let app = proxy.makeApplication(logger: logger) { proxyPort.yield($0) }
+            let app = try proxy.makeApplication(logger: logger) { proxyPort.yield($0) }
             group.addTask { try await app.run() }
             guard let port = await proxyPorts.first(where: { _ in true }) else { return false }
 

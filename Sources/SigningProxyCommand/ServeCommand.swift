@@ -83,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         let keys = resolved.keys
         let proxy = ProxyApplication(configuration: configuration, keys: keys, attestation: resolved.attestation)
         let modelName = configuration.modelName
-        let app = proxy.makeApplication(logger: logger) { port in
+        let app = try proxy.makeApplication(logger: logger) { port in
             logger.info(
                 "signing-proxy listening",
                 metadata: [

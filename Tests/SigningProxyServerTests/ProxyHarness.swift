@@ -57,7 +57,7 @@ struct ProxyHarness: Sendable {
                 attestation: UnavailableAttestation(reason: "Attestation unavailable: dev mode")
             )
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = proxy.makeApplication(logger: logger) { port in continuation.yield(port) }
+            let app = try proxy.makeApplication(logger: logger) { port in continuation.yield(port) }
             group.addTask { try await app.run() }
             let port = try #require(await ports.first { _ in true })
             let harness = ProxyHarness(

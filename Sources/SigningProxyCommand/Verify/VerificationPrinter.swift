@@ -4,27 +4,22 @@ import SigningProxyVerifier
 
 /// Prints a verification report as a checklist or JSON and turns its verdict into the exit status.
 enum VerificationPrinter {
-    private struct JSONReport: Encodable {
-        struct Check: Encodable {
-            var id: String
-            var status: String
-            var detail: String
-        }
-
-        var ok: Bool
-        var checks: [Check]
+    /// One check as printed with `--json`.
+    private struct JSONCheck: Encodable {
+        var id: String
+        var status: String
+        var detail: String
     }
 
     /// Prints `report`; throws `ExitCode(1)` when a mandatory check failed.
     static func finish(_ report: VerificationReport, json: Bool) throws {
         if json {
-            let value = JSONReport(
-                ok: report.ok,
-                checks: report.checks.map { .init(id: $0.id, status: $0.status.rawValue, detail: $0.detail) })
+            // `ok` first, then the checks, whatever order the encoder picks for keys.
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-            let data = try encoder.encode(value)
-            print(String(decoding: data, as: UTF8.self))
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let checks = report.checks.map { JSONCheck(id: $0.id, status: $0.status.rawValue, detail: $0.detail) }
+            let array = String(decoding: try encoder.encode(checks), as: UTF8.self)
+            print("{\n  \"ok\" : \(report.ok),\n  \"checks\" : " + array.replacingOccurrences(of: "\n", with: "\n  ") + "\n}")
         } else {
             print(checklist(report))
         }

@@ -1,6 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import SigningCore
@@ -117,14 +120,27 @@ package enum BuildInfo {
 extension ProxyApplication {
     /// A runnable Hummingbird application serving the routes; the upstream client runs beside it as a service.
     ///
+    /// With both `tlsCertificatePath` and `tlsKeyPath` set, TLS terminates inside the proxy, so the
+    /// certificate bound into TLS-layout attestation reports is the one clients actually see.
     /// - Parameter onServerRunning: called with the bound port once listening (port 0 picks a free one).
+    /// - Throws: when the certificate or key cannot be loaded.
     package func makeApplication(
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher()]))
+        var server = http1
+        if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            server = try .tls(
+                http1,
+                tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            )
+        }
+        return Application(
             router: buildRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher()])),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [upstream],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

@@ -41,7 +41,9 @@ package enum KeySource {
             agent = try DstackAgentClient(
                 explicitEndpoint: configuration.dstackEndpoint, environment: environment, logger: logger)
         } catch {
-            throw ConfigurationError.refused("no signing key source: \(error)")
+            throw ConfigurationError.refused(
+                "no signing key source: \(error). Mount the dstack agent socket (/var/run/dstack.sock) or pass "
+                    + "--dstack-endpoint; for local development only, pass --dev (DEV=1).")
         }
         let loaded: (keys: SigningKeys, info: DstackInfo)
         do {

@@ -1,0 +1,151 @@
+"""`serve` with keys from the dstack agent (our simulator), TLS terminated inside the proxy, checked
+with independent code: the expected address is computed here with HKDF (cryptography) and eth-account."""
+
+import datetime
+import hashlib
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from conftest import MODEL, REPO, TOKEN, Process, bin_path, free_port
+
+SIM_FIXTURES = REPO / "Fixtures" / "dstack"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def derive(path: str) -> bytes:
+    root = bytes.fromhex(json.loads((SIM_FIXTURES / "appkeys.json").read_text())["k256_key"])
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"RATLS", info=path.encode()).derive(root)
+
+
+def self_signed(directory: Path) -> tuple[str, str, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return str(cert_path), str(key_path), hashlib.sha256(spki).digest()
+
+
+@pytest.fixture
+def tee_proxy(start_mock):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        socket_path = str(tmp / "dstack.sock")
+        simulator = Process([bin_path("dstack-simulator"), "--socket", socket_path, "--fixtures", str(SIM_FIXTURES)])
+        try:
+            deadline = time.monotonic() + 30
+            while not os.path.exists(socket_path):
+                assert time.monotonic() < deadline, simulator.stderr()
+                time.sleep(0.05)
+            cert, key, fingerprint = self_signed(tmp)
+            upstream = start_mock()
+            port = free_port()
+            proxy = Process([
+                bin_path("signing-proxy"), "serve", "--host", "127.0.0.1", "--port", str(port), "--upstream", upstream,
+                "--model-name", MODEL, "--token", TOKEN, "--dstack-endpoint", socket_path,
+                "--tls-cert", cert, "--tls-key", key,
+            ], env={"GPU_NO_HW_MODE": "1"})
+            base = f"https://127.0.0.1:{port}"
+            try:
+                deadline = time.monotonic() + 30
+                while True:
+                    assert proxy.proc.poll() is None, proxy.stderr()
+                    try:
+                        if httpx.get(base + "/", verify=False, timeout=2).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    assert time.monotonic() < deadline, proxy.stderr()
+                    time.sleep(0.1)
+                yield base, fingerprint
+            finally:
+                proxy.stop()
+        finally:
+            simulator.stop()
+
+
+def test_keys_come_from_the_agent_and_reports_bind_them(tee_proxy):
+    base, fingerprint = tee_proxy
+    http = httpx.Client(verify=False, timeout=30)
+    expected = Account.from_key(derive("tiny/ecdsa-signing-key")).address
+    assert expected == "0xB6A9f297c41c48a978eDD2f9Ba48c355aE418FA4"
+
+    nonce = secrets.token_bytes(32)
+    report = http.get(f"{base}/v1/attestation/report", params={"nonce": nonce.hex(), "signing_address": expected})
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["signing_address"] == expected
+    assert body["mode"] == "tee"
+    quote = bytes.fromhex(body["intel_quote"])
+    assert quote[568:632] == bytes.fromhex(expected[2:]) + bytes(12) + nonce
+    assert body["key_provenance"]["path"] == "tiny/ecdsa-signing-key"
+
+    # TLS-bound layout: sha256(address ‖ sha256(SPKI of the certificate actually served)) ‖ nonce.
+    bound = http.get(f"{base}/v1/attestation/report", params={"nonce": nonce.hex(), "include_tls_fingerprint": "true"})
+    bound_body = bound.json()
+    assert bound_body["tls_cert_fingerprint"] == fingerprint.hex()
+    quote = bytes.fromhex(bound_body["intel_quote"])
+    assert quote[568:600] == hashlib.sha256(bytes.fromhex(expected[2:]) + fingerprint).digest()
+    assert quote[600:632] == nonce
+
+    ed_public = Ed25519PrivateKey.from_private_bytes(derive("tiny/ed25519-signing-key")).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    ed = http.get(f"{base}/v1/attestation/report", params={"signing_algo": "ed25519", "nonce": nonce.hex()}).json()
+    assert ed["signing_address"] == ed_public
+    assert bytes.fromhex(ed["intel_quote"])[568:600] == bytes.fromhex(ed_public)
+
+    assert http.get(f"{base}/v1/attestation/report", params={"nonce": "zz" * 32}).status_code == 400
+    assert http.get(f"{base}/v1/attestation/report", params={"nonce": "ab" * 31}).status_code == 400
+    foreign = http.get(f"{base}/v1/attestation/report", params={"signing_address": "0x" + "11" * 20})
+    assert foreign.status_code == 404
+
+    # A completion over TLS verifies with the TEE-derived key.
+    request_bytes = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "stream": True}).encode()
+    response = http.post(f"{base}/v1/chat/completions", content=request_bytes, headers=AUTH)
+    assert response.status_code == 200
+    chat_id = json.loads(response.content.split(b"\n")[0][6:])["id"]
+    record = http.get(f"{base}/v1/signature/{chat_id}", headers=AUTH).json()
+    assert record["text"] == f"{hashlib.sha256(request_bytes).hexdigest()}:{hashlib.sha256(response.content).hexdigest()}"
+    assert Account.recover_message(encode_defunct(text=record["text"]), signature=record["signature"]) == expected
+    ed_record = http.get(f"{base}/v1/signature/{chat_id}", params={"signing_algo": "ed25519"}, headers=AUTH).json()
+    Ed25519PublicKey.from_public_bytes(bytes.fromhex(ed_public)).verify(
+        bytes.fromhex(ed_record["signature"]), record["text"].encode())
+
+
+def test_serve_without_agent_or_dev_refuses_quickly():
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        result = subprocess.run(
+            [bin_path("signing-proxy"), "serve", "--port", str(free_port()), "--upstream", "http://127.0.0.1:9",
+             "--model-name", MODEL, "--token", TOKEN, "--dstack-endpoint", str(Path(tmp) / "missing.sock")],
+            capture_output=True, text=True, timeout=30,
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode != 0
+    assert elapsed < 5
+    assert "--dev" in result.stderr and "dstack" in result.stderr
+    assert TOKEN not in result.stderr
