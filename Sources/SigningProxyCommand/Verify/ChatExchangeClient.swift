@@ -115,7 +115,7 @@ struct ChatExchangeClient {
             let response = try await client.execute(request, timeout: timeout)
             let buffer = try await response.body.collect(upTo: Self.maxBody)
             return (response.status, response.headers, Array(buffer.readableBytesView))
-        } catch let error as HTTPClientError {
+        } catch {
             throw Failure(description: "\(method) \(path.split(separator: "?")[0]) failed: \(error)")
         }
     }
