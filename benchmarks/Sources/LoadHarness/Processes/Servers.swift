@@ -1,0 +1,144 @@
+import Foundation
+import NIOCore
+
+/// The processes under test: three mock-vllm upstreams, a signing-proxy in front of each, and one nginx
+/// with a server block for each.
+final class Servers: @unchecked Sendable {
+    // Started and stopped from the harness's main task only.
+
+    /// Which upstream a request goes to.
+    enum Upstream: Int, CaseIterable, Sendable {
+        /// No delay: latency and throughput.
+        case fast
+        /// Realistic pacing: time to first event, gaps, CPU per event.
+        case paced
+        /// Slow pacing: many streams held open for the memory figures.
+        case hold
+    }
+
+    static let direct = "direct"
+    static let signingProxy = "signing-proxy"
+    static let nginx = "nginx"
+    static let token = "bench-token"
+
+    let directory: String
+    let binDir: String
+    private var mocks: [ChildProcess] = []
+    private var proxies: [ChildProcess] = []
+    private var nginxProcess: ChildProcess?
+    private var nginxPorts: [Int] = []
+
+    init(directory: String, binDir: String) {
+        self.directory = directory
+        self.binDir = binDir
+    }
+
+    var targetNames: [String] {
+        nginxProcess == nil ? [Self.direct, Self.signingProxy] : [Self.direct, Self.signingProxy, Self.nginx]
+    }
+
+    func start(fastTokens: Int, pacedDelayMs: Int, pacedTokens: Int, holdDelayMs: Int, nginx: String?, fileLimit: Int) async throws {
+        // A held stream must outlast the memory phase: enough tokens for ten minutes.
+        let holdTokens = min(4_096, max(16, 600_000 / holdDelayMs))
+        let shapes: [(Upstream, delay: Int, tokens: Int)] = [
+            (.fast, 0, fastTokens), (.paced, pacedDelayMs, pacedTokens), (.hold, holdDelayMs, holdTokens),
+        ]
+        for (upstream, delay, tokens) in shapes {
+            let mock = try ChildProcess(
+                name: "mock-vllm (\(upstream))", executable: "\(binDir)/mock-vllm",
+                arguments: ["--port", "0", "--host", "127.0.0.1", "--model", "tiny", "--tokens", "\(tokens)", "--delay-ms", "\(delay)"],
+                logPath: "\(directory)/mock-\(upstream).log")
+            mocks.append(mock)
+            try await mock.waitForPort(pattern: #"listening on http://127\.0\.0\.1:(\d+)"#, timeout: .seconds(30))
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["LOG_LEVEL"] = "info"
+        environment["LOG_FORMAT"] = "text"
+        for (index, upstream) in Upstream.allCases.enumerated() {
+            let proxy = try ChildProcess(
+                name: "signing-proxy (\(upstream))", executable: "\(binDir)/signing-proxy",
+                arguments: [
+                    "serve", "--dev", "--host", "127.0.0.1", "--port", "0",
+                    "--upstream", "http://127.0.0.1:\(mocks[index].port)", "--model-name", "tiny", "--token", Self.token,
+                ],
+                environment: environment,
+                logPath: "\(directory)/proxy-\(upstream).log")
+            proxies.append(proxy)
+            try await proxy.waitForPort(pattern: #"port=(\d+)"#, timeout: .seconds(30))
+        }
+        guard let nginx else { return }
+        nginxPorts = try Upstream.allCases.map { _ in try PortProbe.freePort() }
+        let configuration = NginxConfiguration(
+            routes: Upstream.allCases.map { (nginxPorts[$0.rawValue], mocks[$0.rawValue].port) },
+            directory: directory, workerProcesses: ProcessInfo.processInfo.activeProcessorCount,
+            workerConnections: max(1_024, fileLimit - 64), fileLimit: fileLimit)
+        let path = "\(directory)/nginx.conf"
+        try configuration.text.write(toFile: path, atomically: true, encoding: .utf8)
+        let process = try ChildProcess(
+            name: "nginx", executable: nginx, arguments: ["-p", directory, "-c", path, "-e", "\(directory)/error.log"],
+            logPath: "\(directory)/nginx.log")
+        nginxProcess = process
+        for port in nginxPorts {
+            try await process.waitForListening(port: port, timeout: .seconds(30))
+        }
+    }
+
+    func port(_ name: String, _ upstream: Upstream) -> Int {
+        switch name {
+        case Self.signingProxy: proxies[upstream.rawValue].port
+        case Self.nginx: nginxPorts[upstream.rawValue]
+        default: mocks[upstream.rawValue].port
+        }
+    }
+
+    func address(_ name: String, _ upstream: Upstream) throws -> SocketAddress {
+        try SocketAddress(ipAddress: "127.0.0.1", port: port(name, upstream))
+    }
+
+    /// The processes whose CPU and memory count for `name` on `upstream`.
+    func pids(_ name: String, _ upstream: Upstream) -> [Int32] {
+        switch name {
+        case Self.signingProxy: [proxies[upstream.rawValue].pid]
+        case Self.nginx: nginxProcess.map { ProcessProbe.family($0.pid) } ?? []
+        default: [mocks[upstream.rawValue].pid]
+        }
+    }
+
+    /// Resident bytes of each proxy: the signing-proxy instance in front of `upstream`, all of nginx.
+    func residentBytes(_ upstream: Upstream) -> [String: Int] {
+        var result = [Self.signingProxy: ProcessProbe.residentBytes(pids(Self.signingProxy, upstream))]
+        if nginxProcess != nil { result[Self.nginx] = ProcessProbe.residentBytes(pids(Self.nginx, upstream)) }
+        return result
+    }
+
+    func stopAll() async {
+        if let nginxProcess { await nginxProcess.stop() }
+        for process in proxies + mocks { await process.stop() }
+    }
+}
+
+/// A private folder under the system's temp directory for configs and logs.
+enum TemporaryDirectory {
+    static func make() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/signing-proxy-bench.XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }
+            return String(cString: base)
+        }
+        guard let made else { throw HarnessError.system("mkdtemp") }
+        return made
+    }
+}
+
+/// The open-file limit: 10k streams need about 20k sockets in the proxy alone.
+enum FileLimit {
+    /// Raises the soft limit to the hard limit (inherited by the servers started afterwards); returns it.
+    static func raiseToHardLimit() -> Int {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(min(limit.rlim_cur, 1 << 20))
+    }
+}

@@ -1,0 +1,97 @@
+/// Everything one harness run measured; written as `results/latest.json`.
+struct HarnessReport: Codable, Sendable {
+    var machine: MachineDescription
+    var settings: [String: String]
+    var crypto: CryptoBaseline
+    /// Keyed by target: `direct`, `signing-proxy`, `nginx`.
+    var targets: [String: TargetFigures]
+    /// What each proxy adds to going direct, keyed by `signing-proxy` and `nginx`.
+    var added: [String: AddedFigures]
+    /// signing-proxy's figure divided by nginx's (added latencies, rps, CPU, RSS).
+    var ratiosSigningProxyToNginx: [String: Double?]
+    var signatureLookups: SignatureLookupFigures
+    /// Keyed by `signing-proxy` and `nginx`.
+    var memory: [String: MemoryFigures]
+    var verification: VerificationFigures
+    /// The targets, each with the measured value and whether it holds.
+    var goals: [Goal]
+    var durationSeconds: Double
+}
+
+/// One target's figures.
+struct TargetFigures: Codable, Sendable {
+    /// Non-streamed completion, request written to response end, concurrency 1.
+    var latencyC1: Percentiles
+    /// Non-streamed completions per second at concurrency 64.
+    var requestsPerSecondC64: Double
+    /// Paced streams: request written to the first complete SSE event.
+    var timeToFirstEvent: Percentiles
+    /// Paced streams: gaps between consecutive SSE events.
+    var interEventGap: Percentiles
+    /// SSE events received in the paced-stream phase.
+    var pacedEvents: Int
+    /// CPU seconds of the serving process(es) per 1 000 SSE events delivered (paced phase). For
+    /// `direct` that is the upstream itself; for the proxies it is the proxy alone.
+    var cpuMillisecondsPer1000Events: Double
+    /// Failed connections and non-200 answers over all phases.
+    var errors: Int
+}
+
+/// What a proxy adds to the direct figures (microseconds).
+struct AddedFigures: Codable, Sendable {
+    var latencyP50Microseconds: Double
+    var latencyP99Microseconds: Double
+    var timeToFirstEventP50Microseconds: Double
+    var timeToFirstEventP99Microseconds: Double
+    var interEventGapP99Microseconds: Double
+}
+
+/// `GET /v1/signature/{id}` throughput against the raw signing rate.
+struct SignatureLookupFigures: Codable, Sendable {
+    var signingMode: String
+    var ids: Int
+    var lookupsPerSecondC64: Double
+    var rawSecp256k1PerCore: Double
+    var ratioToRawSigningRate: Double
+    var errors: Int
+}
+
+/// Resident memory of one proxy.
+struct MemoryFigures: Codable, Sendable {
+    /// Right after start-up, before any request.
+    var idleBytes: Int
+    /// After the load phases, with no request in flight (the fast-upstream instance).
+    var idleAfterLoadBytes: Int?
+    var openStreams: [OpenStreamsFigure]
+}
+
+/// Resident memory with many streams open at once.
+struct OpenStreamsFigure: Codable, Sendable {
+    var requested: Int
+    /// Capped by the open-file limit: the proxy holds two sockets per stream.
+    var attempted: Int
+    /// Streams that had a 200 head.
+    var withHeaders: Int
+    /// Streams that had delivered an SSE event when memory was read.
+    var streaming: Int
+    var residentBytes: Int
+    /// (resident − idle) / streaming.
+    var bytesPerStream: Double?
+    /// idle + bytesPerStream × requested, when fewer were open than requested.
+    var extrapolatedBytes: Double?
+}
+
+/// Signatures of exchanges made during the run, checked with the SigningProxyVerifier library.
+struct VerificationFigures: Codable, Sendable {
+    var exchanges: Int
+    var signaturesVerified: Int
+    var detail: String
+}
+
+/// One of the targets.
+struct Goal: Codable, Sendable {
+    var name: String
+    var measured: String
+    var limit: String
+    var met: Bool?
+}

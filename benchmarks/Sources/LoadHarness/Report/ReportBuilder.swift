@@ -1,0 +1,98 @@
+/// Turns the raw figures into the report: added costs, signing-proxy/nginx ratios and the issue's goals.
+struct ReportBuilder {
+    let machine: MachineDescription
+    let settings: [String: String]
+    let crypto: CryptoBaseline
+    let figures: [String: PhaseAccumulator]
+    let signatures: SignatureLookupFigures
+    let memory: [String: MemoryFigures]
+    let verification: VerificationFigures
+
+    func build() -> HarnessReport {
+        let targets = figures.mapValues(\.figures)
+        var added: [String: AddedFigures] = [:]
+        if let direct = targets[Servers.direct] {
+            for (name, target) in targets where name != Servers.direct {
+                added[name] = AddedFigures(
+                    latencyP50Microseconds: target.latencyC1.p50Microseconds - direct.latencyC1.p50Microseconds,
+                    latencyP99Microseconds: target.latencyC1.p99Microseconds - direct.latencyC1.p99Microseconds,
+                    timeToFirstEventP50Microseconds: target.timeToFirstEvent.p50Microseconds - direct.timeToFirstEvent.p50Microseconds,
+                    timeToFirstEventP99Microseconds: target.timeToFirstEvent.p99Microseconds - direct.timeToFirstEvent.p99Microseconds,
+                    interEventGapP99Microseconds: target.interEventGap.p99Microseconds - direct.interEventGap.p99Microseconds
+                )
+            }
+        }
+        let proxy = targets[Servers.signingProxy]
+        let nginx = targets[Servers.nginx]
+        let proxyAdded = added[Servers.signingProxy]
+        let nginxAdded = added[Servers.nginx]
+        let proxyMemory = memory[Servers.signingProxy]
+        let nginxMemory = memory[Servers.nginx]
+        let ratios: [String: Double?] = [
+            "addedLatencyP50": ratio(proxyAdded?.latencyP50Microseconds, nginxAdded?.latencyP50Microseconds),
+            "addedLatencyP99": ratio(proxyAdded?.latencyP99Microseconds, nginxAdded?.latencyP99Microseconds),
+            "requestsPerSecondC64": ratio(proxy?.requestsPerSecondC64, nginx?.requestsPerSecondC64),
+            "addedTimeToFirstEventP99": ratio(proxyAdded?.timeToFirstEventP99Microseconds, nginxAdded?.timeToFirstEventP99Microseconds),
+            "addedInterEventGapP99": ratio(proxyAdded?.interEventGapP99Microseconds, nginxAdded?.interEventGapP99Microseconds),
+            "cpuPer1000Events": ratio(proxy?.cpuMillisecondsPer1000Events, nginx?.cpuMillisecondsPer1000Events),
+            "idleResident": ratio(proxyMemory.map { Double($0.idleBytes) }, nginxMemory.map { Double($0.idleBytes) }),
+            "largestOpenStreamsResident": ratio(
+                proxyMemory?.openStreams.last.map { Double($0.residentBytes) },
+                nginxMemory?.openStreams.last.map { Double($0.residentBytes) }),
+        ]
+        return HarnessReport(
+            machine: machine, settings: settings, crypto: crypto, targets: targets, added: added,
+            ratiosSigningProxyToNginx: ratios, signatureLookups: signatures, memory: memory,
+            verification: verification, goals: goals(proxyAdded: proxyAdded, ratios: ratios, memory: proxyMemory),
+            durationSeconds: 0)
+    }
+
+    /// A ratio only where the denominator is a positive figure (an added cost lost in noise is not).
+    private func ratio(_ numerator: Double?, _ denominator: Double?) -> Double? {
+        guard let numerator, let denominator, denominator > 0 else { return nil }
+        return numerator / denominator
+    }
+
+    private func goals(proxyAdded: AddedFigures?, ratios: [String: Double?], memory: MemoryFigures?) -> [Goal] {
+        func format(_ value: Double?, _ digits: Int = 2) -> String {
+            value.map { String(format: "%.\(digits)f", $0) } ?? "n/a"
+        }
+        var goals: [Goal] = []
+        let latencyRatio = ratios["addedLatencyP50"] ?? nil
+        goals.append(Goal(
+            name: "added latency at c=1 <= 1.5x nginx's (p50; p99 ratio \(format(ratios["addedLatencyP99"] ?? nil)))",
+            measured: "\(format(latencyRatio))x", limit: "1.5x", met: latencyRatio.map { $0 <= 1.5 }))
+        let rpsRatio = ratios["requestsPerSecondC64"] ?? nil
+        goals.append(Goal(
+            name: "requests/s at c=64, every response hashed, signed (eager) and stored, >= 0.8x nginx's",
+            measured: "\(format(rpsRatio))x", limit: "0.8x", met: rpsRatio.map { $0 >= 0.8 }))
+        goals.append(Goal(
+            name: "requests/s at c=64 with signatures computed on first request (lazy)",
+            measured: "not measurable: the proxy signs eagerly", limit: "0.8x", met: nil))
+        goals.append(Goal(
+            name: "signatures/s served by /v1/signature >= 0.9x raw libsecp256k1 signing rate per core",
+            measured: "\(format(signatures.ratioToRawSigningRate))x (\(Int(signatures.lookupsPerSecondC64))/s vs \(Int(signatures.rawSecp256k1PerCore))/s)",
+            limit: "0.9x", met: signatures.ratioToRawSigningRate >= 0.9))
+        let ttft = proxyAdded?.timeToFirstEventP99Microseconds
+        goals.append(Goal(
+            name: "added time to first token p99 <= 100 us", measured: "\(format(ttft, 1)) us", limit: "100 us",
+            met: ttft.map { $0 <= 100 }))
+        let gap = proxyAdded?.interEventGapP99Microseconds
+        goals.append(Goal(
+            name: "added inter-chunk gap p99 <= 5 us", measured: "\(format(gap, 1)) us", limit: "5 us",
+            met: gap.map { $0 <= 5 }))
+        let idle = memory.map { Double($0.idleBytes) / 1e6 }
+        goals.append(Goal(
+            name: "idle RSS <= 64 MB", measured: "\(format(idle, 1)) MB", limit: "64 MB", met: idle.map { $0 <= 64 }))
+        if let largest = memory?.openStreams.last {
+            let bytes = largest.extrapolatedBytes ?? Double(largest.residentBytes)
+            let note = largest.extrapolatedBytes == nil
+                ? "\(largest.streaming) streams open"
+                : "extrapolated from \(largest.streaming) streams streaming (\(largest.attempted) attempted)"
+            goals.append(Goal(
+                name: "\(largest.requested) concurrent open streams <= 300 MB RSS",
+                measured: "\(format(bytes / 1e6, 1)) MB (\(note))", limit: "300 MB", met: bytes <= 300e6))
+        }
+        return goals
+    }
+}

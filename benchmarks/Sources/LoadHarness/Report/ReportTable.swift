@@ -1,0 +1,87 @@
+import Foundation
+
+/// The report as a plain-text table for the terminal (and for RESULTS.md).
+enum ReportTable {
+    static func render(_ report: HarnessReport) -> String {
+        let names = [Servers.direct, Servers.signingProxy, Servers.nginx].filter { report.targets[$0] != nil }
+        func f(_ value: Double?, _ digits: Int = 1) -> String {
+            value.map { String(format: "%.\(digits)f", $0) } ?? "n/a"
+        }
+        func row(_ label: String, _ values: [String]) -> String {
+            label.padding(toLength: 44, withPad: " ", startingAt: 0)
+                + values.map { $0.leftPadded(to: 16) }.joined()
+        }
+        var lines: [String] = []
+        let machine = report.machine
+        lines.append("signing-proxy load harness, \(machine.startedAt)")
+        lines.append(
+            "machine: \(machine.cpuModel), \(machine.logicalCPUs) CPUs (\(machine.cpuFlagsOfNote.joined(separator: " "))), "
+                + "\(machine.memoryBytes >> 30) GiB, \(machine.kernel)")
+        lines.append("load average: start \(machine.loadAverageAtStart); end \(machine.loadAverageAtEnd)")
+        lines.append("")
+        lines.append(row("", names))
+        let t = names.map { report.targets[$0]! }
+        lines.append(row("latency c=1 p50 (us)", t.map { f($0.latencyC1.p50Microseconds) }))
+        lines.append(row("latency c=1 p99 (us)", t.map { f($0.latencyC1.p99Microseconds) }))
+        lines.append(row("requests/s c=64", t.map { f($0.requestsPerSecondC64, 0) }))
+        lines.append(row("time to first event p50 (us)", t.map { f($0.timeToFirstEvent.p50Microseconds) }))
+        lines.append(row("time to first event p99 (us)", t.map { f($0.timeToFirstEvent.p99Microseconds) }))
+        lines.append(row("inter-event gap p50 (us)", t.map { f($0.interEventGap.p50Microseconds) }))
+        lines.append(row("inter-event gap p99 (us)", t.map { f($0.interEventGap.p99Microseconds) }))
+        lines.append(row("CPU ms per 1000 events (server)", t.map { f($0.cpuMillisecondsPer1000Events, 2) }))
+        lines.append(row("errors", t.map { "\($0.errors)" }))
+        lines.append("")
+        let added = names.dropFirst().compactMap { name in report.added[name].map { (name, $0) } }
+        lines.append(row("added to direct", added.map(\.0)))
+        lines.append(row("added latency p50 (us)", added.map { f($0.1.latencyP50Microseconds) }))
+        lines.append(row("added latency p99 (us)", added.map { f($0.1.latencyP99Microseconds) }))
+        lines.append(row("added TTFT p50 (us)", added.map { f($0.1.timeToFirstEventP50Microseconds) }))
+        lines.append(row("added TTFT p99 (us)", added.map { f($0.1.timeToFirstEventP99Microseconds) }))
+        lines.append(row("added inter-event gap p99 (us)", added.map { f($0.1.interEventGapP99Microseconds) }))
+        lines.append("")
+        lines.append("memory (MB)")
+        for name in names.dropFirst() {
+            guard let memory = report.memory[name] else { continue }
+            var parts = ["idle \(f(Double(memory.idleBytes) / 1e6))"]
+            if let after = memory.idleAfterLoadBytes { parts.append("idle after load \(f(Double(after) / 1e6))") }
+            for open in memory.openStreams {
+                var part = "\(open.streaming)/\(open.attempted) streaming (\(open.withHeaders) heads): \(f(Double(open.residentBytes) / 1e6))"
+                if let extrapolated = open.extrapolatedBytes { part += " (-> \(open.requested): \(f(extrapolated / 1e6)))" }
+                parts.append(part)
+            }
+            lines.append("  \(name): " + parts.joined(separator: "; "))
+        }
+        let s = report.signatureLookups
+        lines.append("")
+        lines.append(
+            "GET /v1/signature at c=64: \(f(s.lookupsPerSecondC64, 0))/s over \(s.ids) ids (\(s.signingMode)); "
+                + "libsecp256k1 raw: \(f(s.rawSecp256k1PerCore, 0))/s per core; ratio \(f(s.ratioToRawSigningRate, 2))")
+        let c = report.crypto
+        lines.append(
+            "one core: SHA-256 \(f(c.sha256MBps200B, 0)) MB/s (200 B updates), \(f(c.sha256MBps1MiB, 0)) MB/s (1 MiB); "
+                + "ExchangeSigner \(f(c.exchangeSignaturesPerSecond, 0))/s")
+        lines.append("signatures checked with SigningProxyVerifier: \(report.verification.signaturesVerified) (\(report.verification.detail))")
+        lines.append("")
+        lines.append("ratios signing-proxy / nginx:")
+        for (key, value) in report.ratiosSigningProxyToNginx.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(key): \(f(value ?? nil, 2))")
+        }
+        lines.append("")
+        lines.append("goals:")
+        for goal in report.goals {
+            let verdict = goal.met.map { $0 ? "MET" : "NOT MET" } ?? "n/a"
+            lines.append("  [\(verdict)] \(goal.name): \(goal.measured) (limit \(goal.limit))")
+        }
+        lines.append("")
+        lines.append("openssl speed -evp sha256:")
+        lines.append(c.opensslSpeed)
+        lines.append(String(format: "run took %.0f s", report.durationSeconds))
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
+    }
+}
