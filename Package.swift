@@ -135,6 +135,7 @@ let package = Package(
         .target(
             name: "DstackSimulator",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "SigningCrypto",
                 "TDX",
                 "TEE",

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -47,10 +48,15 @@ package func withDstackSimulator<T: Sendable>(
     let (started, continuation) = AsyncStream<Void>.makeStream()
     let application = try buildDstackSimulatorApplication(
         configuration: configuration, logger: logger, onServerRunning: { continuation.yield() })
+    // Shut down gracefully, never by cancellation: a connection accepted while the server is torn
+    // down by cancellation can trap inside NIO.
+    var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: logger)
+    groupConfiguration.maximumGracefulShutdownDuration = .seconds(1)
+    let serviceGroup = ServiceGroup(configuration: groupConfiguration)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             defer { continuation.finish() }
-            try await application.run()
+            try await serviceGroup.run()
         }
         var iterator = started.makeAsyncIterator()
         guard await iterator.next() != nil else {
@@ -58,14 +64,15 @@ package func withDstackSimulator<T: Sendable>(
             try await group.next()
             throw DstackSimulatorError.inconsistent("simulator stopped before listening on \(configuration.socketPath)")
         }
+        let result: Result<T, any Error>
         do {
-            let result = try await body(configuration.socketPath)
-            group.cancelAll()
-            return result
+            result = .success(try await body(configuration.socketPath))
         } catch {
-            group.cancelAll()
-            throw error
+            result = .failure(error)
         }
+        await serviceGroup.triggerGracefulShutdown()
+        try await group.waitForAll()
+        return try result.get()
     }
 }
 

@@ -9,6 +9,7 @@ import MockVLLM
 import NIOCore
 import SigningCore
 import SigningCrypto
+import ServiceLifecycle
 import SigningProxyServer
 import TEE
 
@@ -49,14 +50,16 @@ struct DemoCommand: AsyncParsableCommand {
             let mock = buildMockVLLMApplication(
                 configuration: MockVLLMConfiguration(tokens: 16, delay: .milliseconds(5)), logger: logger
             ) { mockPort.yield($0) }
-            group.addTask { try await mock.run() }
+            let mockGroup = Self.serviceGroup(mock, logger: logger)
+            group.addTask { try await mockGroup.run() }
 
             let (simulatorReady, ready) = AsyncStream.makeStream(of: Void.self)
             let simulator = try buildDstackSimulatorApplication(
                 configuration: DstackSimulatorConfiguration(socketPath: socketPath, fixturesDirectory: fixtures),
                 logger: logger
             ) { ready.yield() }
-            group.addTask { try await simulator.run() }
+            let simulatorGroup = Self.serviceGroup(simulator, logger: logger)
+            group.addTask { try await simulatorGroup.run() }
 
             guard let upstreamPort = await mockPorts.first(where: { _ in true }) else { return false }
             _ = await simulatorReady.first { _ in true }
@@ -73,14 +76,19 @@ struct DemoCommand: AsyncParsableCommand {
             let proxy = ProxyApplication(configuration: configuration, keys: resolved.keys, attestation: resolved.attestation)
             let (proxyPorts, proxyPort) = AsyncStream.makeStream(of: Int.self)
             let app = try proxy.makeApplication(logger: logger) { proxyPort.yield($0) }
-            group.addTask { try await app.run() }
+            let proxyGroup = Self.serviceGroup(app, logger: logger)
+            group.addTask { try await proxyGroup.run() }
             guard let port = await proxyPorts.first(where: { _ in true }) else { return false }
 
             let base = "http://127.0.0.1:\(port)"
             Self.printBanner(base: base, keys: resolved.keys)
             let passed = await DemoSelfCheck(base: base, token: "demo-token", keys: resolved.keys).run()
             if checkOnly {
-                group.cancelAll()
+                // Graceful, in dependency order: the proxy first, then what it talks to.
+                await proxyGroup.triggerGracefulShutdown()
+                await simulatorGroup.triggerGracefulShutdown()
+                await mockGroup.triggerGracefulShutdown()
+                try await group.waitForAll()
                 return passed
             }
             print("\nServing until interrupted (Ctrl-C).")
@@ -88,6 +96,14 @@ struct DemoCommand: AsyncParsableCommand {
             return passed
         }
         if !passed { throw ExitCode.failure }
+    }
+
+    /// One service with graceful shutdown on SIGINT/SIGTERM and a short drain.
+    static func serviceGroup(_ service: some Service, logger: Logger) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: service)], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(2)
+        return ServiceGroup(configuration: configuration)
     }
 
     static func fixturesDirectory(_ explicit: String?) throws -> String {

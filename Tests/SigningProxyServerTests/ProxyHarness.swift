@@ -29,46 +29,55 @@ struct ProxyHarness: Sendable {
         _ body: @Sendable (ProxyHarness) async throws -> Void
     ) async throws {
         let stats = MockVLLMStats()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let upstreamURL: String
-            if let mock {
-                let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-                let app = buildMockVLLMApplication(configuration: mock, stats: stats, logger: logger) { port in
-                    continuation.yield(port)
-                }
-                group.addTask { try await app.run() }
-                upstreamURL = "http://127.0.0.1:\(try #require(await ports.first { _ in true }))"
-            } else {
-                upstreamURL = "http://127.0.0.1:\(closedPort())"
-            }
+        guard let mock else {
+            try await runProxy(upstreamURL: "http://127.0.0.1:\(closedPort())", stats: stats, configure: configure, body)
+            return
+        }
+        // Both servers shut down gracefully (stop accepting, then drain), never by cancellation: a
+        // connection accepted while a server is torn down by cancellation can trap inside NIO.
+        try await withMockVLLM(configuration: mock, stats: stats, logger: logger) { port in
+            try await runProxy(upstreamURL: "http://127.0.0.1:\(port)", stats: stats, configure: configure, body)
+        }
+    }
 
-            var configuration = ProxyConfiguration()
-            configuration.host = "127.0.0.1"
-            configuration.port = 0
-            configuration.upstream = upstreamURL
-            configuration.modelName = "tiny"
-            configuration.tokens = ["test-token", "second-token"]
-            configuration.dev = true
-            configuration.devKeySeed = "harness"
-            configure(&configuration)
-            let keys = SigningKeys.dev(seed: configuration.devKeySeed)
-            let proxy = ProxyApplication(
-                configuration: configuration, keys: keys,
-                attestation: UnavailableAttestation(reason: "Attestation unavailable: dev mode")
-            )
-            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = try proxy.makeApplication(logger: logger) { port in continuation.yield(port) }
-            group.addTask { try await app.run() }
+    private static func runProxy(
+        upstreamURL: String,
+        stats: MockVLLMStats,
+        configure: @Sendable (inout ProxyConfiguration) -> Void,
+        _ body: @Sendable (ProxyHarness) async throws -> Void
+    ) async throws {
+        var configuration = ProxyConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.upstream = upstreamURL
+        configuration.modelName = "tiny"
+        configuration.tokens = ["test-token", "second-token"]
+        configuration.dev = true
+        configuration.devKeySeed = "harness"
+        configure(&configuration)
+        let keys = SigningKeys.dev(seed: configuration.devKeySeed)
+        let proxy = ProxyApplication(
+            configuration: configuration, keys: keys,
+            attestation: UnavailableAttestation(reason: "Attestation unavailable: dev mode")
+        )
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try proxy.makeApplication(logger: logger) { port in continuation.yield(port) }
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
             let port = try #require(await ports.first { _ in true })
             let harness = ProxyHarness(
                 proxyURL: "http://127.0.0.1:\(port)", upstreamURL: upstreamURL, stats: stats, proxy: proxy)
+            let outcome: Result<Void, any Error>
             do {
                 try await body(harness)
+                outcome = .success(())
             } catch {
-                group.cancelAll()
-                throw error
+                outcome = .failure(error)
             }
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            try outcome.get()
         }
     }
 
