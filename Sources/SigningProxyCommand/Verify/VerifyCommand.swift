@@ -13,9 +13,3 @@ struct VerifyCommand: AsyncParsableCommand {
         subcommands: [VerifyQuoteCommand.self, VerifyReportCommand.self, VerifyChatCommand.self]
     )
 }
-
-/// Output options shared by the `verify` subcommands.
-struct VerifyOutputOptions: ParsableArguments {
-    @Flag(help: "Print {\"ok\", \"checks\": [{\"id\", \"status\", \"detail\"}]} as JSON instead of a checklist.")
-    var json = false
-}

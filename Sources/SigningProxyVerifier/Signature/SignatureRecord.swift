@@ -29,9 +29,3 @@ struct SignatureRecord: Decodable, Sendable {
         return signature.hasPrefix("0x") || signature.hasPrefix("0X") ? .ecdsa : .ed25519
     }
 }
-
-/// The two signing algorithms of signing-proxy.
-enum SignatureAlgorithm: String, Sendable {
-    case ecdsa
-    case ed25519
-}

@@ -1,0 +1,19 @@
+/// The GPU evidence payload (VERIFICATION.md §7.1).
+struct NvidiaPayload: Decodable, Sendable {
+    struct Item: Decodable, Sendable {
+        var certificate: String
+        var evidence: String
+    }
+
+    var nonce: String
+    var evidenceList: [Item]
+    var arch: String?
+    var canned: Bool?
+
+    private enum CodingKeys: String, CodingKey {
+        case nonce
+        case evidenceList = "evidence_list"
+        case arch
+        case canned
+    }
+}
