@@ -33,10 +33,10 @@ package struct TDXEventLog: Sendable, Hashable {
         }
     }
 
-    /// Encodes the log as a compact JSON array (the form dstack nests inside a string).
+    /// Encodes the log as a compact JSON array with sorted keys (deterministic; the form dstack nests inside a string).
     package func jsonArray() -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain strings and integers cannot fail.
         return (try? Array(encoder.encode(events))) ?? Array("[]".utf8)
     }
