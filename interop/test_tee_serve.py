@@ -51,41 +51,52 @@ def self_signed(directory: Path) -> tuple[str, str, bytes]:
 
 
 @pytest.fixture
-def tee_proxy(start_mock):
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+def start_tee(start_mock):
+    """Starts dstack-simulator, mock-vllm and `serve` with keys from the simulator (no --dev)."""
+    stack = []
+
+    def start(tls: bool, canned_gpu: bool = True):
+        tmp = Path(tempfile.mkdtemp(prefix="tee-"))
         socket_path = str(tmp / "dstack.sock")
         simulator = Process([bin_path("dstack-simulator"), "--socket", socket_path, "--fixtures", str(SIM_FIXTURES)])
-        try:
-            deadline = time.monotonic() + 30
-            while not os.path.exists(socket_path):
-                assert time.monotonic() < deadline, simulator.stderr()
-                time.sleep(0.05)
+        stack.append(simulator)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(socket_path):
+            assert time.monotonic() < deadline, simulator.stderr()
+            time.sleep(0.05)
+        upstream = start_mock()
+        port = free_port()
+        args = [
+            bin_path("signing-proxy"), "serve", "--host", "127.0.0.1", "--port", str(port), "--upstream", upstream,
+            "--model-name", MODEL, "--token", TOKEN, "--dstack-endpoint", socket_path,
+        ]
+        fingerprint = None
+        if tls:
             cert, key, fingerprint = self_signed(tmp)
-            upstream = start_mock()
-            port = free_port()
-            proxy = Process([
-                bin_path("signing-proxy"), "serve", "--host", "127.0.0.1", "--port", str(port), "--upstream", upstream,
-                "--model-name", MODEL, "--token", TOKEN, "--dstack-endpoint", socket_path,
-                "--tls-cert", cert, "--tls-key", key,
-            ], env={"GPU_NO_HW_MODE": "1"})
-            base = f"https://127.0.0.1:{port}"
+            args += ["--tls-cert", cert, "--tls-key", key]
+        # Without canned evidence the report states that no GPU (NVML) is present, as on this machine.
+        proxy = Process(args, env={"GPU_NO_HW_MODE": "1" if canned_gpu else "0"})
+        stack.append(proxy)
+        base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert proxy.proc.poll() is None, proxy.stderr()
             try:
-                deadline = time.monotonic() + 30
-                while True:
-                    assert proxy.proc.poll() is None, proxy.stderr()
-                    try:
-                        if httpx.get(base + "/", verify=False, timeout=2).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    assert time.monotonic() < deadline, proxy.stderr()
-                    time.sleep(0.1)
-                yield base, fingerprint
-            finally:
-                proxy.stop()
-        finally:
-            simulator.stop()
+                if httpx.get(base + "/", verify=False, timeout=2).status_code == 200:
+                    return base, fingerprint
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, proxy.stderr()
+            time.sleep(0.1)
+
+    yield start
+    for process in reversed(stack):
+        process.stop()
+
+
+@pytest.fixture
+def tee_proxy(start_tee):
+    return start_tee(tls=True)
 
 
 def test_keys_come_from_the_agent_and_reports_bind_them(tee_proxy):
@@ -149,3 +160,26 @@ def test_serve_without_agent_or_dev_refuses_quickly():
     assert elapsed < 5
     assert "--dev" in result.stderr and "dstack" in result.stderr
     assert TOKEN not in result.stderr
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
+def test_verify_chat_fails_only_the_simulated_dcap_signature(start_tee, stream):
+    """`signing-proxy verify chat` against serve + dstack-simulator + mock-vllm: every check has a reason,
+    and the only mandatory failure is the simulated quote's hardware signature."""
+    base, _ = start_tee(tls=False, canned_gpu=False)
+    args = [bin_path("signing-proxy"), "verify", "chat", "--url", base, "--token", TOKEN, "--json"]
+    if stream:
+        args.append("--stream")
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    checks = report["checks"]
+    assert all(check["detail"] for check in checks)
+    failed = sorted(check["id"] for check in checks if check["status"] == "fail")
+    assert failed == ["dcap.quote-signature", "ed25519/dcap.quote-signature"], failed
+    passed = {check["id"] for check in checks if check["status"] == "pass"}
+    for required in ("signature.ecdsa", "signature.request-hash", "signature.response-hash", "quote.report-data",
+                     "measurements.rtmr-replay", "compose.mr-config-id", "dcap.pck-chain", "ed25519/signature.ed25519"):
+        assert required in passed, (required, sorted(passed))
+    assert TOKEN not in result.stdout and TOKEN not in result.stderr

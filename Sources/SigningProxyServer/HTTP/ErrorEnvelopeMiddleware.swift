@@ -14,7 +14,8 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as OpenAIError {
             throw error
-        } catch let error as HTTPError {
+        } catch let error as any HTTPResponseError {
+            // Hummingbird's and NIO's own errors (HTTPError, NIOTooManyBytesError, ...) carry a status.
             switch error.status {
             case .notFound: throw OpenAIError.routeNotFound
             case .methodNotAllowed: throw OpenAIError.methodNotAllowed

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SigningCore
 
 /// An error the proxy itself answers with, rendered as the OpenAI envelope (API.md §9).
 ///
@@ -31,9 +32,9 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
     package func envelope() -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeString(#"{"error":{"message":"#)
-        buffer.writeString(JSONText.quoted(message))
+        buffer.writeString(JSONString.quoted(message))
         buffer.writeString(#","type":"#)
-        buffer.writeString(JSONText.quoted(type))
+        buffer.writeString(JSONString.quoted(type))
         buffer.writeString(#","param":null,"code":null}}"#)
         return buffer
     }

@@ -33,7 +33,10 @@ struct PassThroughRoute: Sendable {
     func models(_ request: Request, context: some RequestContext) async throws -> Response {
         let upstream = try await fetch("/v1/models", logger: context.logger)
         let isJSON = (try? JSONSerialization.jsonObject(with: Data(upstream.body.readableBytesView))) != nil
-        guard isJSON else { throw OpenAIError.upstreamStatus(upstream.status) }
+        guard isJSON else {
+            // A 200 that is not JSON is a broken upstream; an error page keeps its status in the envelope.
+            throw upstream.status == 200 ? OpenAIError.upstreamUnavailable : OpenAIError.upstreamStatus(upstream.status)
+        }
         return Response(
             status: .init(code: upstream.status),
             headers: [.contentType: "application/json"],

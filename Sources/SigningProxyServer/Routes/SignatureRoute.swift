@@ -30,7 +30,7 @@ struct SignatureRoute: Sendable {
         }
         var body = ByteBuffer()
         body.writeString(#"{"text":"#)
-        body.writeString(JSONText.quoted(record.text))
+        body.writeString(JSONString.quoted(record.text))
         body.writeString(#","signature":""#)
         body.writeString(signature)
         body.writeString(#"","signing_address":""#)

@@ -1,3 +1,5 @@
+import SigningCore
+
 /// A compact JSON object written member by member, in the order given.
 ///
 /// Attestation reports must embed some values verbatim (the agent's quote hex, event log and `Info`
@@ -67,26 +69,7 @@ struct AttestationJSONObject {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    /// Appends `value` as a JSON string literal (RFC 8259 §7): quotes, backslashes and C0 controls escaped,
-    /// everything else (non-ASCII included) as raw UTF-8.
     static func appendQuoted(_ value: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: [
-                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                    digits[Int(byte >> 4)], digits[Int(byte & 0x0F)],
-                ])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
+        JSONString.append(value, to: &output)
     }
 }
