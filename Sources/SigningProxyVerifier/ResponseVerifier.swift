@@ -11,8 +11,10 @@
 /// if !report.ok { print(report.failures) }
 /// ```
 ///
-/// Nothing here touches the network. TCB status and revocation (Intel collateral) and NVIDIA NRAS are
-/// reported as `skip` with the reason.
+/// Nothing here touches the network. TCB status and revocation need Intel collateral
+/// (`VerificationOptions.collateral`) and the GPU verdict needs NVIDIA NRAS's answer
+/// (`VerificationOptions.nras`): fetch them yourself (see ``collateralRequest(forQuote:)`` and
+/// ``nvidiaPayload(inAttestation:signingAddress:)``), or they are reported as `skip`, never as `pass`.
 public struct ResponseVerifier: Sendable {
     /// Expectations and pins used by every check.
     public var options: VerificationOptions

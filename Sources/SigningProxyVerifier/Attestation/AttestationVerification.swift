@@ -60,7 +60,7 @@ enum AttestationVerification {
             return
         }
         checks.pass("quote.parse", "TDX quote v\(quote.version), \(quote.length) bytes (+\(quote.bytes.count - quote.length) zero padding)")
-        DCAPVerification.run(quote: quote, anchor: anchors.intel, now: options.now, into: &checks)
+        DCAPVerification.run(quote: quote, anchor: anchors.intel, options: options, into: &checks)
         ReportBinding.checkReportData(
             quote: quote, signer: boundSigner, nonce: nonce, fingerprintText: entry.tlsCertFingerprint, options: options,
             into: &checks)

@@ -7,7 +7,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Offline checks of the NVIDIA GPU evidence (VERIFICATION.md §7.2); NRAS is reported as skipped.
+/// Offline checks of the NVIDIA GPU evidence (VERIFICATION.md §7.2), then NRAS's verdict when given (§7.3).
 enum GPUVerification {
     struct Inputs {
         var payload: NvidiaPayloadField?
@@ -25,11 +25,18 @@ enum GPUVerification {
     }
 
     static func run(_ inputs: Inputs, options: VerificationOptions, anchor: TrustAnchor = .nvidiaDeviceIdentityCA, into checks: inout CheckList) {
+        var gpuCount: Int?
         defer {
-            checks.skip(
-                "gpu.nras",
-                "online: GPU measurements (RIMs) and certificate revocation (OCSP) need NVIDIA NRAS, which was not contacted",
-                mandatory: false)
+            if let nras = options.nras, let gpuCount {
+                NRASVerification.run(nras, nonce: inputs.nonce, gpuCount: gpuCount, now: options.now, into: &checks)
+            } else if options.nras != nil {
+                checks.skip("gpu.nras", "the report carries no readable GPU evidence for NRAS to judge", mandatory: false)
+            } else {
+                checks.skip(
+                    "gpu.nras",
+                    "online: GPU measurements (RIMs) and certificate revocation (OCSP) need NVIDIA NRAS, which was not contacted",
+                    mandatory: false)
+            }
         }
         let explanation = inputs.status.map { " (gpu_evidence: \($0)\(inputs.reason.map { ", \($0)" } ?? ""))" } ?? ""
         let payload: NvidiaPayload
@@ -52,6 +59,7 @@ enum GPUVerification {
             noEvidence("nvidia_payload carries the nonce but no GPU evidence\(explanation)", options: options, into: &checks)
             return
         }
+        gpuCount = payload.evidenceList.count
         let canned = payload.canned == true ? " (payload marked canned: synthetic GPU_NO_HW_MODE evidence)" : ""
 
         var items: [Evidence] = []

@@ -1,6 +1,6 @@
 /// The GPU evidence payload (VERIFICATION.md §7.1).
-struct NvidiaPayload: Decodable, Sendable {
-    struct Item: Decodable, Sendable {
+struct NvidiaPayload: Codable, Sendable {
+    struct Item: Codable, Sendable {
         var certificate: String
         var evidence: String
     }

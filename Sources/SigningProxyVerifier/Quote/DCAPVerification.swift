@@ -9,11 +9,12 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Offline DCAP checks of a TDX quote (VERIFICATION.md §5.2), plus the collateral checks reported as skipped.
+/// DCAP checks of a TDX quote: offline (VERIFICATION.md §5.2), then the collateral checks (§5.3), skipped without collateral.
 enum DCAPVerification {
     /// Checks the header, quote signature, QE report binding, QE report signature and the PCK chain
-    /// to `anchor`.
-    static func run(quote: TDXQuote, anchor: TrustAnchor = .intelSGXRootCA, now: Date, into checks: inout CheckList) {
+    /// to `anchor`; then, with `options.collateral`, the TCB status and revocation.
+    static func run(quote: TDXQuote, anchor: TrustAnchor = .intelSGXRootCA, options: VerificationOptions, into checks: inout CheckList) {
+        let now = options.now
         checkHeader(quote, into: &checks)
         let auth = quote.authData
 
@@ -44,7 +45,11 @@ enum DCAPVerification {
         case .failure(let failure):
             checks.fail("dcap.qe-report-signature", "PCK leaf unavailable: \(failure.description)")
             checks.fail("dcap.pck-chain", "PCK \(failure.description)")
-            skipCollateral(fmspc: nil, into: &checks)
+            if options.collateral != nil {
+                for id in ["dcap.tcb-status", "dcap.revocation"] { checks.fail(id, "PCK certificate unavailable: \(failure.description)") }
+            } else {
+                skipCollateral(fmspc: nil, into: &checks)
+            }
             return
         case .success(let parsed):
             chain = parsed
@@ -59,13 +64,20 @@ enum DCAPVerification {
         } else {
             checks.fail("dcap.qe-report-signature", "the PCK leaf key is not P-256 or the QE report signature is not r‖s")
         }
-        if let problem = chain.verify(to: anchor, now: now) {
-            checks.fail("dcap.pck-chain", "PCK chain: \(problem)")
+        let chainProblem = chain.verify(to: anchor, now: now)
+        if let chainProblem {
+            checks.fail("dcap.pck-chain", "PCK chain: \(chainProblem)")
         } else {
             let names = chain.certificates.map { CertificateChain.commonName($0) ?? "?" }.joined(separator: " ← ")
             checks.pass("dcap.pck-chain", "\(names): every link verifies, valid at \(now), root is the pinned \(anchor.name)")
         }
-        skipCollateral(fmspc: fmspc(of: chain.leaf), into: &checks)
+        if let collateral = options.collateral {
+            CollateralVerification.run(
+                .init(quote: quote, pckChain: chain, pckChainVerified: chainProblem == nil, collateral: collateral),
+                anchor: anchor, options: options, into: &checks)
+        } else {
+            skipCollateral(fmspc: fmspc(of: chain.leaf), into: &checks)
+        }
     }
 
     /// 1. Header: version 4 or 5, ECDSA P-256 key, TDX, Intel QE.
@@ -92,27 +104,16 @@ enum DCAPVerification {
         let platform = fmspc.map { " for FMSPC \(HexFormatting.full($0))" } ?? ""
         checks.skip(
             "dcap.tcb-status",
-            "offline: the TCB level\(platform) and QE identity need Intel collateral (TCB info, QE identity) that was not fetched",
+            "offline: the TCB level\(platform) and QE identity need Intel collateral (TCB info, QE identity) that was not given",
             mandatory: false)
         checks.skip(
             "dcap.revocation",
-            "offline: PCK and root revocation need Intel's CRLs (collateral) that were not fetched",
+            "offline: PCK and root revocation need Intel's CRLs (collateral) that were not given",
             mandatory: false)
     }
 
-    /// FMSPC: OID 1.2.840.113741.1.13.1.4 inside the PCK leaf's SGX extension, found by its DER encoding.
+    /// FMSPC: OID 1.2.840.113741.1.13.1.4 inside the PCK leaf's SGX extension.
     static func fmspc(of leaf: Certificate) -> [UInt8]? {
-        let sgxExtension: ASN1ObjectIdentifier = [1, 2, 840, 113741, 1, 13, 1]
-        guard let ext = leaf.extensions.first(where: { $0.oid == sgxExtension }) else {
-            return nil
-        }
-        // OID 1.2.840.113741.1.13.1.4 followed by an OCTET STRING of 6 bytes.
-        let marker: [UInt8] = [0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x04, 0x04, 0x06]
-        let value = Array(ext.value)
-        guard value.count >= marker.count + 6 else { return nil }
-        for start in 0...(value.count - marker.count - 6) where Array(value[start..<(start + marker.count)]) == marker {
-            return Array(value[(start + marker.count)..<(start + marker.count + 6)])
-        }
-        return nil
+        try? PCKExtension.parse(leaf).get().fmspc
     }
 }

@@ -22,7 +22,7 @@ enum QuoteVerification {
             return
         }
         checks.pass("quote.parse", "TDX quote v\(quote.version), \(quote.length) bytes (+\(quote.bytes.count - quote.length) zero padding)")
-        DCAPVerification.run(quote: quote, anchor: anchor, now: options.now, into: &checks)
+        DCAPVerification.run(quote: quote, anchor: anchor, options: options, into: &checks)
         checkDebug(quote, into: &checks)
 
         let (runtimeEvents, unavailable) = MeasurementVerification.run(

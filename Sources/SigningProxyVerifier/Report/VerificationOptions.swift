@@ -24,8 +24,17 @@ public struct VerificationOptions: Sendable {
     public var expectedMeasurements: ExpectedMeasurements?
     /// Fail when the report carries no GPU evidence report.
     public var requireGPUEvidence: Bool
-    /// The time at which certificates must be valid.
+    /// The time at which certificates must be valid and collateral current.
     public var now: Date
+    /// Intel collateral for the quote's platform. Without it `dcap.tcb-status` and `dcap.revocation`
+    /// are reported as `skip`, never as `pass`.
+    public var collateral: QuoteCollateral?
+    /// TCB statuses accepted besides ``TCBStatus/upToDate`` (e.g. `.outOfDate`); they are still reported
+    /// with their advisory ids. ``TCBStatus/revoked`` is never accepted.
+    public var acceptedTCBStatuses: Set<TCBStatus>
+    /// NVIDIA NRAS's answer for the report's GPU evidence, with NRAS's signing keys. Without it
+    /// `gpu.nras` is reported as `skip`.
+    public var nras: NRASAttestation?
 
     /// Creates options; every argument defaults to "not given".
     public init(
@@ -37,7 +46,10 @@ public struct VerificationOptions: Sendable {
         observedTLSFingerprint: [UInt8]? = nil,
         expectedMeasurements: ExpectedMeasurements? = nil,
         requireGPUEvidence: Bool = false,
-        now: Date = Date()
+        now: Date = Date(),
+        collateral: QuoteCollateral? = nil,
+        acceptedTCBStatuses: Set<TCBStatus> = [],
+        nras: NRASAttestation? = nil
     ) {
         self.expectedModel = expectedModel
         self.composeFile = composeFile
@@ -48,5 +60,8 @@ public struct VerificationOptions: Sendable {
         self.expectedMeasurements = expectedMeasurements
         self.requireGPUEvidence = requireGPUEvidence
         self.now = now
+        self.collateral = collateral
+        self.acceptedTCBStatuses = acceptedTCBStatuses
+        self.nras = nras
     }
 }
