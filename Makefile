@@ -50,5 +50,27 @@ test-interop: deps venv
 	$(SWIFT) build
 	BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q interop
 
+## bench-build: compile the benchmarks package (micro-benchmarks and load harness), as CI does; runs nothing.
+bench-build: deps
+	$(SWIFT) build --package-path benchmarks -c release
+
+## bench: release binaries, nginx-light when missing, then the load harness (benchmarks/results/latest.json).
+## BENCH_ARGS passes options to the harness, e.g. BENCH_ARGS="--rounds 1 --open-streams 1000".
+bench: deps
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  echo "installing: nginx-light (its service is not started)"; \
+	  made=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; $(SUDO) chmod 755 /usr/sbin/policy-rc.d; made=1; \
+	  fi; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; status=$$?; \
+	  if [ -n "$$made" ]; then $(SUDO) rm -f /usr/sbin/policy-rc.d; fi; \
+	  [ $$status -eq 0 ] || exit $$status; \
+	fi
+	$(SWIFT) build -c release --product signing-proxy
+	$(SWIFT) build -c release --product mock-vllm
+	$(SWIFT) build --package-path benchmarks -c release --product load-harness
+	benchmarks/.build/release/load-harness --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" \
+	  --nginx "$$(command -v nginx || echo /usr/sbin/nginx)" --output benchmarks/results/latest.json $(BENCH_ARGS)
+
 clean:
 	rm -rf .build $(VENV)

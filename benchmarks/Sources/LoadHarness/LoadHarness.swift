@@ -60,7 +60,7 @@ struct LoadHarness: AsyncParsableCommand {
     @Option(help: "Unrecorded warm-up seconds at the start of every slice.")
     var warmUpSeconds = 0.3
 
-    @Option(help: "Completions signed, then looked up once each, in the signature phase.")
+    @Option(name: .customLong("signature-ids"), help: "Completions signed, then looked up once each, in the signature phase.")
     var signatureIDs = 12_800
 
     @Option(help: "Open-stream counts for the memory phase, comma-separated.")
@@ -189,16 +189,22 @@ struct LoadHarness: AsyncParsableCommand {
             }
         }
 
+        // Streams start spread over one stream's length (and the first length is not recorded), so
+        // requests arrive one by one as in a steady state, not as a burst every stream length.
+        let streamLength = Duration.milliseconds(pacedDelayMs * pacedTokens)
+        let stagger = streamLength / pacedConcurrency
         log("phase 3/5: paced streams, c=\(pacedConcurrency), \(pacedDelayMs) ms between events")
         for round in 0..<rounds {
             for name in rotated(names, by: round) {
+                // CPU over the whole slice, set against every event of the slice (warm-up included).
                 let pids = servers.pids(name, .paced)
                 let cpuBefore = ProcessProbe.cpuSeconds(pids)
                 let (samples, _) = try await driver.run(
-                    target: try servers.address(name, .paced), concurrency: pacedConcurrency, warmUp: .zero,
-                    duration: .milliseconds(Int(pacedSeconds * 1000))) { _, _ in streamed }
+                    target: try servers.address(name, .paced), concurrency: pacedConcurrency, warmUp: streamLength,
+                    duration: .milliseconds(Int(pacedSeconds * 1000)), stagger: stagger) { _, _ in streamed }
+                let cpu = ProcessProbe.cpuSeconds(pids) - cpuBefore
                 figures[name]?.paced.merge(samples)
-                figures[name]?.pacedCPUSeconds += ProcessProbe.cpuSeconds(pids) - cpuBefore
+                figures[name]?.pacedCPUSeconds += cpu
             }
         }
 
@@ -280,11 +286,11 @@ struct LoadHarness: AsyncParsableCommand {
         await holder.closeAll()
         // Let the servers notice the closes and release memory before the next count.
         try await Task.sleep(for: .seconds(2))
-        let perStream = streaming > 0 ? Double(resident - idle) / Double(streaming) : nil
+        let perConnection = Double(resident - idle) / Double(attempted)
         return OpenStreamsFigure(
             requested: count, attempted: attempted, withHeaders: headers, streaming: streaming,
-            residentBytes: resident, bytesPerStream: perStream,
-            extrapolatedBytes: streaming < count ? perStream.map { Double(idle) + $0 * Double(count) } : nil)
+            residentBytes: resident, bytesPerConnection: perConnection,
+            extrapolatedBytes: attempted < count ? Double(idle) + perConnection * Double(count) : nil)
     }
 
     // MARK: Helpers

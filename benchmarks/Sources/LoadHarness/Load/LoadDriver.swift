@@ -7,7 +7,7 @@ struct LoadDriver: Sendable {
 
     /// Sends requests from `concurrency` connections until `duration` has passed (after `warmUp`,
     /// not recorded) or each has sent `maxRequestsPerWorker`; returns the merged samples and the
-    /// measured window in seconds.
+    /// measured window in seconds. Worker `i` connects after `i × stagger`.
     func run(
         target: SocketAddress,
         concurrency: Int,
@@ -15,6 +15,7 @@ struct LoadDriver: Sendable {
         duration: Duration,
         maxRequestsPerWorker: Int = .max,
         captureIDs: Int = 0,
+        stagger: Duration = .zero,
         request: @escaping @Sendable (_ worker: Int, _ index: Int) -> RequestSpec
     ) async throws -> (samples: WorkerSamples, seconds: Double) {
         let start = NIODeadline.now()
@@ -26,7 +27,8 @@ struct LoadDriver: Sendable {
                 deadline: deadline,
                 recordFrom: recordFrom,
                 maxRequests: maxRequestsPerWorker,
-                captureIDs: captureIDs
+                captureIDs: captureIDs,
+                startDelay: stagger * workerIndex
             )
             return LoadWorker(eventLoop: group.next(), target: target, plan: plan).run()
         }

@@ -14,6 +14,8 @@ struct WorkerPlan: Sendable {
     var maxRequests: Int
     /// Keep the `id` of this many successful JSON responses.
     var captureIDs = 0
+    /// Wait before connecting, so that paced streams do not all start (and end) together.
+    var startDelay: Duration = .zero
 }
 
 /// One keep-alive connection sending requests back to back (closed loop) and timing each response.
@@ -40,7 +42,7 @@ final class LoadWorker: @unchecked Sendable {
 
     /// Starts the worker; the future completes with its samples when the plan is done.
     func run() -> EventLoopFuture<WorkerSamples> {
-        eventLoop.execute { self.connect() }
+        eventLoop.scheduleTask(in: .nanoseconds(plan.startDelay.nanoseconds)) { self.connect() }
         return promise.futureResult
     }
 
@@ -174,6 +176,7 @@ final class ResponseTimer: ChannelInboundHandler {
 
     private func completeEvent(at now: UInt64) {
         afterNewline = false
+        worker.samples.allEvents += 1
         if recorded {
             worker.samples.events += 1
             if events == 0 {

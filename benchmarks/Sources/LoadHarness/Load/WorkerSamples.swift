@@ -9,7 +9,10 @@ struct WorkerSamples: Sendable {
     /// Gaps between consecutive complete SSE events of one response.
     var gaps: [Int64] = []
     var completed = 0
+    /// Complete SSE events of recorded responses.
     var events = 0
+    /// Complete SSE events of every response, warm-up included (set against CPU time of the whole run).
+    var allEvents = 0
     var bodyBytes = 0
     /// Connection failures and cut responses.
     var errors = 0
@@ -24,6 +27,7 @@ struct WorkerSamples: Sendable {
         gaps += other.gaps
         completed += other.completed
         events += other.events
+        allEvents += other.allEvents
         bodyBytes += other.bodyBytes
         errors += other.errors
         badStatus += other.badStatus

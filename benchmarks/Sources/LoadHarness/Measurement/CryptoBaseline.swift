@@ -39,7 +39,7 @@ struct CryptoBaseline: Codable, Sendable {
         let exchange = rate(seconds: seconds) {
             (try? signer.sign(requestHash: hash, responseHash: hash)) == nil ? 0 : 1
         }
-        let openssl = MachineDescription.commandOutput(
+        let openssl = Spawner.output(
             "/usr/bin/env", ["openssl", "speed", "-evp", "sha256", "-seconds", String(max(1, Int(seconds)))])
         let table = openssl.split(separator: "\n").drop { !$0.hasPrefix("type") && !$0.hasPrefix("version") }
         return CryptoBaseline(

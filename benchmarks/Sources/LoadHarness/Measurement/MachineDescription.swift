@@ -37,8 +37,8 @@ struct MachineDescription: Codable, Sendable {
             loadAverageAtStart: loadAverage(),
             loadAverageAtEnd: "",
             openFileLimit: Int(limit.rlim_cur),
-            nginxVersion: nginx.map { commandOutput($0, ["-v"]) } ?? "not run",
-            opensslVersion: commandOutput("/usr/bin/env", ["openssl", "version"]),
+            nginxVersion: nginx.map { Spawner.output($0, ["-v"]) } ?? "not run",
+            opensslVersion: Spawner.output("/usr/bin/env", ["openssl", "version"]),
             startedAt: ISO8601DateFormatter().string(from: Date())
         )
     }
@@ -46,19 +46,5 @@ struct MachineDescription: Codable, Sendable {
     /// The 1, 5 and 15 minute load averages and runnable/total tasks (/proc/loadavg).
     static func loadAverage() -> String {
         ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Runs a short command and returns its combined output, trimmed (empty on failure).
-    static func commandOutput(_ executable: String, _ arguments: [String]) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return "" }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -2,29 +2,21 @@ import Foundation
 
 /// A server the harness started: its pid, its log file and the port it listens on.
 final class ChildProcess: @unchecked Sendable {
-    // Foundation's Process is used from the harness's main task only (start, wait, stop).
+    // Used from the harness's main task only (start, wait, stop).
     let name: String
-    let process: Process
+    let pid: pid_t
     let logPath: String
     private(set) var port = 0
 
-    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { Spawner.isRunning(pid) }
 
     /// Starts `executable` with `arguments`, stdout and stderr appended to `logPath`.
     init(name: String, executable: String, arguments: [String], environment: [String: String]? = nil, logPath: String) throws {
         self.name = name
         self.logPath = logPath
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw HarnessError.cannotStart(name, "no log file") }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
         do {
-            try process.run()
+            pid = try Spawner.spawn(
+                executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, logPath: logPath)
         } catch {
             throw HarnessError.cannotStart(name, "\(error)")
         }
@@ -36,7 +28,7 @@ final class ChildProcess: @unchecked Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            guard process.isRunning else { throw HarnessError.cannotStart(name, "exited; see \(logPath)") }
+            guard isRunning else { throw HarnessError.cannotStart(name, "exited; see \(logPath)") }
             if let text = try? String(contentsOfFile: logPath, encoding: .utf8),
                 let match = text.firstMatch(of: regex),
                 let captured = match.output[1].substring,
@@ -55,7 +47,7 @@ final class ChildProcess: @unchecked Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            guard process.isRunning else { throw HarnessError.cannotStart(name, "exited; see \(logPath)") }
+            guard isRunning else { throw HarnessError.cannotStart(name, "exited; see \(logPath)") }
             if PortProbe.accepts(port: port) {
                 self.port = port
                 return
@@ -67,14 +59,18 @@ final class ChildProcess: @unchecked Sendable {
 
     /// SIGTERM, then SIGKILL after `grace`.
     func stop(grace: Duration = .seconds(3)) async {
-        guard process.isRunning else { return }
+        guard isRunning else { return }
         kill(pid, SIGTERM)
         let clock = ContinuousClock()
         let deadline = clock.now + grace
-        while process.isRunning && clock.now < deadline {
+        while isRunning && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        if process.isRunning { kill(pid, SIGKILL) }
+        if isRunning {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
     }
 }
 

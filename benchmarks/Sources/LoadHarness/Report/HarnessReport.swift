@@ -75,9 +75,9 @@ struct OpenStreamsFigure: Codable, Sendable {
     /// Streams that had delivered an SSE event when memory was read.
     var streaming: Int
     var residentBytes: Int
-    /// (resident − idle) / streaming.
-    var bytesPerStream: Double?
-    /// idle + bytesPerStream × requested, when fewer were open than requested.
+    /// (resident − idle) / attempted: memory per open client connection, streaming or queued.
+    var bytesPerConnection: Double?
+    /// idle + bytesPerConnection × requested, when the open-file limit let fewer be attempted.
     var extrapolatedBytes: Double?
 }
 

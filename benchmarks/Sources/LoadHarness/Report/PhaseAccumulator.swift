@@ -13,7 +13,7 @@ struct PhaseAccumulator: Sendable {
             timeToFirstEvent: Percentiles(paced.firstEvent),
             interEventGap: Percentiles(paced.gaps),
             pacedEvents: paced.events,
-            cpuMillisecondsPer1000Events: paced.events > 0 ? pacedCPUSeconds * 1_000 * 1_000 / Double(paced.events) : 0,
+            cpuMillisecondsPer1000Events: paced.allEvents > 0 ? pacedCPUSeconds * 1_000 * 1_000 / Double(paced.allEvents) : 0,
             errors: [latency, throughput, paced].reduce(0) { $0 + $1.errors + $1.badStatus }
         )
     }

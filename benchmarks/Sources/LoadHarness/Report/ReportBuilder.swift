@@ -86,9 +86,10 @@ struct ReportBuilder {
             name: "idle RSS <= 64 MB", measured: "\(format(idle, 1)) MB", limit: "64 MB", met: idle.map { $0 <= 64 }))
         if let largest = memory?.openStreams.last {
             let bytes = largest.extrapolatedBytes ?? Double(largest.residentBytes)
-            let note = largest.extrapolatedBytes == nil
-                ? "\(largest.streaming) streams open"
-                : "extrapolated from \(largest.streaming) streams streaming (\(largest.attempted) attempted)"
+            var note = "\(largest.attempted) connections open, \(largest.streaming) streaming"
+            if largest.extrapolatedBytes != nil {
+                note += "; \(format(Double(largest.residentBytes) / 1e6, 1)) MB measured, extrapolated per connection"
+            }
             goals.append(Goal(
                 name: "\(largest.requested) concurrent open streams <= 300 MB RSS",
                 measured: "\(format(bytes / 1e6, 1)) MB (\(note))", limit: "300 MB", met: bytes <= 300e6))

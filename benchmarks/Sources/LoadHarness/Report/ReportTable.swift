@@ -45,7 +45,7 @@ enum ReportTable {
             var parts = ["idle \(f(Double(memory.idleBytes) / 1e6))"]
             if let after = memory.idleAfterLoadBytes { parts.append("idle after load \(f(Double(after) / 1e6))") }
             for open in memory.openStreams {
-                var part = "\(open.streaming)/\(open.attempted) streaming (\(open.withHeaders) heads): \(f(Double(open.residentBytes) / 1e6))"
+                var part = "\(open.attempted) open, \(open.streaming) streaming: \(f(Double(open.residentBytes) / 1e6))"
                 if let extrapolated = open.extrapolatedBytes { part += " (-> \(open.requested): \(f(extrapolated / 1e6)))" }
                 parts.append(part)
             }
