@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 import SigningProxyVerifier
 
-/// `signing-proxy verify chat --url URL --token T [--stream] [--prompt TEXT] [--model M]`.
+/// `signing-proxy verify chat --url URL --token T [--stream] [--prompt TEXT] [--model M]
+/// [--collateral DIR | --fetch-collateral] [--nras]`.
 struct VerifyChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
@@ -38,6 +39,10 @@ struct VerifyChatCommand: AsyncParsableCommand {
 
     @OptionGroup var pins: VerifyPinOptions
 
+    @OptionGroup var collateral: VerifyCollateralOptions
+
+    @OptionGroup var nras: VerifyNRASOptions
+
     @OptionGroup var output: VerifyOutputOptions
 
     func run() async throws {
@@ -45,7 +50,9 @@ struct VerifyChatCommand: AsyncParsableCommand {
         let report: VerificationReport
         do {
             let exchange = try await client.chat(model: model, prompt: prompt, stream: stream, maxTokens: maxTokens)
-            let verifier = ResponseVerifier(options: try pins.options(expectedModel: exchange.model))
+            var options = try pins.options(expectedModel: exchange.model)
+            try collateral.configure(&options)
+            let cache = CollateralCache()
             var combined = VerificationReport(checks: [])
             for (index, algorithm) in ["ecdsa", "ed25519"].enumerated() {
                 let signature = try await client.signature(chatID: exchange.chatID, algorithm: algorithm)
@@ -53,10 +60,15 @@ struct VerifyChatCommand: AsyncParsableCommand {
                 let address = Self.signingAddress(in: signature) ?? ""
                 let attestation = try await client.attestation(
                     algorithm: algorithm, nonce: nonce, signingAddress: address, tls: pins.requireTls)
-                let result = verifier.verify(
+                // Collateral (per platform, fetched once) and NRAS (per nonce) for this report.
+                var reportOptions = options
+                let online = await OnlineEvidence.gather(
+                    for: attestation, signingAddress: address, collateral: collateral, nras: nras, cache: cache,
+                    into: &reportOptions)
+                let result = ResponseVerifier(options: reportOptions).verify(
                     request: exchange.request, response: exchange.response, signature: signature,
                     attestation: attestation, nonce: nonce)
-                combined = combined.appending(result, prefix: index == 0 ? "" : "\(algorithm)/")
+                combined = combined.appending(try online.apply(to: result), prefix: index == 0 ? "" : "\(algorithm)/")
             }
             report = combined
             if !output.json {

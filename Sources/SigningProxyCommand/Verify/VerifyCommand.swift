@@ -7,8 +7,9 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract: "Verify a TDX quote, an attestation report, or a live chat exchange end to end.",
         discussion: """
             Every check is printed with its reason (✔ pass, ✘ fail, – skip). The exit status is 0 only when \
-            no mandatory check failed. TCB status, revocation and NVIDIA NRAS need collateral or the network \
-            and are reported as skipped, never as passed.
+            no mandatory check failed. TCB status and revocation need Intel collateral (--collateral DIR, or \
+            --fetch-collateral online) and NVIDIA NRAS needs --nras (online); without them those checks are \
+            reported as skipped, never as passed.
             """,
         subcommands: [VerifyQuoteCommand.self, VerifyReportCommand.self, VerifyChatCommand.self]
     )

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import SigningProxyVerifier
 
-/// `signing-proxy verify report --file F --nonce HEX [--compose FILE] [--kms-pubkey HEX] [--app-id HEX]`.
+/// `signing-proxy verify report --file F --nonce HEX [--compose FILE] [--kms-pubkey HEX] [--app-id HEX]
+/// [--collateral DIR | --fetch-collateral] [--nras]`.
 struct VerifyReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -20,12 +21,20 @@ struct VerifyReportCommand: AsyncParsableCommand {
     @Option(help: "Signing address selecting the entry of all_attestations (default: the top-level report).")
     var signingAddress: String?
 
+    @OptionGroup var collateral: VerifyCollateralOptions
+
+    @OptionGroup var nras: VerifyNRASOptions
+
     @OptionGroup var output: VerifyOutputOptions
 
     func run() async throws {
         let input = try VerifyInput.read(file)
-        let verifier = ResponseVerifier(options: try pins.options())
-        let report = verifier.verifyAttestation(input, nonce: try VerifyInput.nonce(nonce), signingAddress: signingAddress)
-        try VerificationPrinter.finish(report, json: output.json)
+        let nonceBytes = try VerifyInput.nonce(nonce)
+        var options = try pins.options()
+        try collateral.configure(&options)
+        let online = await OnlineEvidence.gather(
+            for: input, signingAddress: signingAddress, collateral: collateral, nras: nras, into: &options)
+        let report = ResponseVerifier(options: options).verifyAttestation(input, nonce: nonceBytes, signingAddress: signingAddress)
+        try VerificationPrinter.finish(try online.apply(to: report), json: output.json)
     }
 }
