@@ -21,10 +21,8 @@ struct VerifyNRASOptions: ParsableArguments {
         }
         do {
             return .success(try await NRASClient(baseURL: nrasUrl).attest(payload: payload))
-        } catch let failure as NRASClient.Failure {
-            return .failure(failure)
         } catch {
-            return .failure(.init(description: "\(error)"))
+            return .failure(error)
         }
     }
 }
