@@ -7,14 +7,10 @@ import SigningProxyVerifier
 /// Fetches a quote's collateral from Intel PCS v4 (or a PCCS at another base URL): the explicit
 /// online step of `--fetch-collateral`. Everything fetched is verified offline by the library.
 struct PCSClient {
-    /// Why collateral could not be fetched.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Failure = OnlineHTTPClient.Failure
 
     static let intelPCS = "https://api.trustedservices.intel.com"
     static let intelRootCACRL = "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
-    static let maxBody = 4 << 20
 
     /// Base URL of PCS or a PCCS (no trailing slash).
     let baseURL: String
@@ -49,27 +45,13 @@ struct PCSClient {
 
     /// GETs `url`; the first of `chainHeaders` present is URL-decoded into a PEM chain.
     private func get(absolute url: String, chainHeaders: [String]) async throws(Failure) -> (body: [UInt8], chain: [UInt8]?) {
-        let shown = url.split(separator: "?")[0]
-        let response: HTTPClientResponse
-        let body: ByteBuffer
-        do {
-            response = try await client.execute(HTTPClientRequest(url: url), timeout: timeout)
-            body = try await response.body.collect(upTo: Self.maxBody)
-        } catch {
-            throw Failure(description: "GET \(shown) failed: \(error)")
+        let shown = "GET " + url.split(separator: "?")[0]
+        let (headers, body) = try await OnlineHTTPClient.send(HTTPClientRequest(url: url), what: shown, timeout: timeout, client: client)
+        guard !chainHeaders.isEmpty else { return (body, nil) }
+        guard let encoded = chainHeaders.lazy.compactMap({ headers.first(name: $0) }).first, let decoded = encoded.removingPercentEncoding
+        else {
+            throw Failure(description: "\(shown) answered without a URL-encoded \(chainHeaders[0]) header")
         }
-        guard response.status == .ok else {
-            throw Failure(description: "GET \(shown) answered \(response.status.code)")
-        }
-        var chain: [UInt8]?
-        if !chainHeaders.isEmpty {
-            guard let encoded = chainHeaders.lazy.compactMap({ response.headers.first(name: $0) }).first,
-                let decoded = encoded.removingPercentEncoding
-            else {
-                throw Failure(description: "GET \(shown) answered without a URL-encoded \(chainHeaders[0]) header")
-            }
-            chain = Array(decoded.utf8)
-        }
-        return (Array(body.readableBytesView), chain)
+        return (body, Array(decoded.utf8))
     }
 }
