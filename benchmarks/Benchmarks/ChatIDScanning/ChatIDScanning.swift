@@ -21,7 +21,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Finding the id: buffering the first data line and extracting `id` from its JSON.
-    Benchmark("scan first event (finds the id)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("first-event-finds-id", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
             var scanner = ChatIDScanner()
             blackHole(scanner.feed(firstEvent))
@@ -30,7 +30,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // One whole recorded stream, one event per chunk as vLLM writes it.
-    Benchmark("scan recorded stream (\(stream.events.count) events)", configuration: .init(scalingFactor: .kilo)) {
+    Benchmark("recorded-stream", configuration: .init(scalingFactor: .kilo)) {
         benchmark in
         for _ in benchmark.scaledIterations {
             var scanner = ChatIDScanner()
@@ -40,13 +40,13 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The per-chunk cost once the id is known: looking for `[DONE]` only.
-    Benchmark("scan 1000-event stream", configuration: .init(maxIterations: 5_000)) { _ in
+    Benchmark("1000-event-stream", configuration: .init(maxIterations: 5_000)) { _ in
         var scanner = ChatIDScanner()
         for event in long { blackHole(scanner.feed(event)) }
         blackHole(scanner.sawDone)
     }
 
-    Benchmark("scan recorded stream in 7-byte pieces", configuration: .init(maxIterations: 5_000)) { _ in
+    Benchmark("recorded-stream-7-byte-pieces", configuration: .init(maxIterations: 5_000)) { _ in
         var scanner = ChatIDScanner()
         for piece in pieces { blackHole(scanner.feed(piece)) }
         blackHole(scanner.sawDone)

@@ -19,7 +19,7 @@ let benchmarks: @Sendable () -> Void = {
     let large = ByteBuffer(repeating: UInt8(ascii: "b"), count: 1 << 20)
 
     // The per-chunk cost on the streaming path: one update of a running hash.
-    Benchmark("SHA-256 update, 200 B ByteBuffer", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("SHA256-update-200B", configuration: .init(scalingFactor: .kilo)) { benchmark in
         var digest = StreamDigest()
         for _ in benchmark.scaledIterations {
             digest.update(chunk)
@@ -28,21 +28,21 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // What a non-streamed body costs: hash, finalize, hex.
-    Benchmark("SHA-256 hex of one 200 B ByteBuffer", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("SHA256-hex-200B", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(StreamDigest.hex(of: chunk))
         }
     }
 
     // Bulk rate: 1 MiB per iteration, to set against openssl's 16 KiB block figure.
-    Benchmark("SHA-256 update, 1 MiB ByteBuffer", configuration: .init(maxIterations: 2_000)) { _ in
+    Benchmark("SHA256-update-1MiB", configuration: .init(maxIterations: 2_000)) { _ in
         var digest = StreamDigest()
         digest.update(large)
         blackHole(digest.finalizeHex())
     }
 
     // swift-crypto directly, without the StreamDigest wrapper, for the wrapper's overhead.
-    Benchmark("swift-crypto SHA256 one-shot, 1 MiB", configuration: .init(maxIterations: 2_000)) { _ in
+    Benchmark("swift-crypto-SHA256-1MiB", configuration: .init(maxIterations: 2_000)) { _ in
         large.withUnsafeReadableBytes { blackHole(SHA256.hash(data: $0)) }
     }
 }

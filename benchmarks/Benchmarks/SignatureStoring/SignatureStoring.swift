@@ -23,7 +23,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // Each iteration inserts a fresh batch of 1 000 ids into a store at the default capacity (100 000),
     // so evictions happen once it is full, as in a long-running proxy.
-    Benchmark("insert, 1 thread", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("insert-1-thread", configuration: .init(scalingFactor: .kilo)) { benchmark in
         let store = SignatureStore<SignatureRecord>(capacity: 100_000, ttl: .seconds(1200))
         benchmark.startMeasurement()
         for index in benchmark.scaledIterations {
@@ -35,15 +35,15 @@ let benchmarks: @Sendable () -> Void = {
     let filled = SignatureStore<SignatureRecord>(capacity: 100_000, ttl: .seconds(1200))
     for id in ids { _ = filled.insert(record, for: id) }
 
-    Benchmark("lookup hit, 1 thread", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("lookup-hit-1-thread", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for index in benchmark.scaledIterations {
             blackHole(filled.lookup(ids[(index &* 97) % ids.count]))
         }
     }
 
-    // Contention: \(threads) threads on one store, each doing 1 000 operations (3 lookups : 1 insert),
+    // Contention: 4 threads on one store, each doing 1 000 operations (3 lookups : 1 insert),
     // as signature requests and finishing streams meet on the proxy's event loops.
-    Benchmark("insert + lookup, \(threads) threads x 1000 ops", configuration: .init(scalingFactor: .one)) { benchmark in
+    Benchmark("insert-and-lookup-\(threads)-threads-x1000", configuration: .init(scalingFactor: .one)) { benchmark in
         let store = SignatureStore<SignatureRecord>(capacity: 100_000, ttl: .seconds(1200))
         for id in ids.prefix(10_000) { _ = store.insert(record, for: id) }
         benchmark.startMeasurement()

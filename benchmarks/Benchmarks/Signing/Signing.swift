@@ -20,27 +20,27 @@ let benchmarks: @Sendable () -> Void = {
     let text = Array("\(requestHash):\(responseHash)".utf8)
     let digest = PersonalSign.digest(message: text)
 
-    Benchmark("Keccak-256, 129 B", configuration: .init(timeUnits: .nanoseconds, scalingFactor: .kilo)) { benchmark in
+    Benchmark("Keccak256-129B", configuration: .init(timeUnits: .nanoseconds, scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(Keccak256.hash(text))
         }
     }
 
     // libsecp256k1 as the proxy calls it, without the EIP-191 framing and hex: the raw signing rate.
-    Benchmark("secp256k1 sign recoverable (libsecp256k1)") { _ in
+    Benchmark("secp256k1-sign-recoverable") { _ in
         blackHole(try? keys.ecdsa.signRecoverable(digest: digest))
     }
 
-    Benchmark("EIP-191 personal_sign, 129 B text") { _ in
+    Benchmark("EIP191-personal-sign-129B") { _ in
         blackHole(try? PersonalSign.sign(message: text, with: keys.ecdsa))
     }
 
-    Benchmark("ed25519 sign, 129 B text") { _ in
+    Benchmark("ed25519-sign-129B") { _ in
         blackHole(try? keys.ed25519.signature(for: text))
     }
 
     // What every stored completion costs today: text, both signatures, hex.
-    Benchmark("ExchangeSigner.sign (ecdsa + ed25519)") { _ in
+    Benchmark("ExchangeSigner-both-signatures") { _ in
         blackHole(try? signer.sign(requestHash: requestHash, responseHash: responseHash))
     }
 }

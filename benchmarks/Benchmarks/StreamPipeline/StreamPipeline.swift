@@ -29,12 +29,12 @@ let benchmarks: @Sendable () -> Void = {
         return exchange.responseHash
     }
 
-    Benchmark("recorded stream (\(stream.events.count) events) through StreamingExchange") { _ in
+    Benchmark("recorded-stream-StreamingExchange") { _ in
         blackHole(forward(stream.events))
     }
 
     // Per-chunk cost: divide by 1 000.
-    Benchmark("1000-event stream through StreamingExchange") { _ in
+    Benchmark("1000-event-stream-StreamingExchange") { _ in
         blackHole(forward(long))
     }
 
@@ -43,18 +43,18 @@ let benchmarks: @Sendable () -> Void = {
     // response is hashed and its id extracted.
     let chatRequest = Data(#"{"model":"tiny","messages":[{"role":"user","content":"hello"}],"stream":false}"#.utf8)
     let chatResponse = ByteBuffer(bytes: RecordedStream.fixture("chat.body"))
-    Benchmark("JSONSerialization of request + 707 B response (the proxy's JSON checks)") { _ in
+    Benchmark("JSON-checks-request-and-707B-response") { _ in
         blackHole(try? JSONSerialization.jsonObject(with: chatRequest))
         blackHole(try? JSONSerialization.jsonObject(with: Data(chatResponse.readableBytesView)))
     }
 
-    Benchmark("707 B JSON response: hash + top-level id") { _ in
+    Benchmark("707B-JSON-response-hash-and-id") { _ in
         blackHole(StreamDigest.hex(of: chatResponse))
         blackHole(TopLevelIDExtractor.stringID(in: chatResponse))
     }
 
     // The recorded exchange end to end as the proxy does it after a clean end: hash, scan, sign both.
-    Benchmark("recorded stream + ExchangeSigner.sign") { _ in
+    Benchmark("recorded-stream-and-ExchangeSigner") { _ in
         let responseHash = forward(stream.events)
         blackHole(try? signer.sign(requestHash: requestHash, responseHash: responseHash))
     }
