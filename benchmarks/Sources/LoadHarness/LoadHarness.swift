@@ -36,6 +36,9 @@ struct LoadHarness: AsyncParsableCommand {
     @Option(help: "Seconds per target per round, c=1 latency phase.")
     var latencySeconds = 2.0
 
+    @Option(help: "Seconds per target per round and path, c=1 GET /health and GET /v1/models.")
+    var decompositionSeconds = 1.0
+
     @Option(help: "Seconds per target per round, c=64 throughput phase.")
     var throughputSeconds = 3.0
 
@@ -81,7 +84,8 @@ struct LoadHarness: AsyncParsableCommand {
     func validate() throws {
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1...20") }
         for (name, value) in [
-            ("latency", latencySeconds), ("throughput", throughputSeconds), ("paced", pacedSeconds),
+            ("latency", latencySeconds), ("decomposition", decompositionSeconds), ("throughput", throughputSeconds),
+            ("paced", pacedSeconds),
             ("open-timeout", openTimeoutSeconds), ("crypto", cryptoSeconds),
         ] where !(0.1...120).contains(value) {
             throw ValidationError("--\(name)-seconds must be 0.1...120")
@@ -178,14 +182,37 @@ struct LoadHarness: AsyncParsableCommand {
             }
         }
 
+        // Where the added latency goes: the same servers on a route with no upstream (/health: the HTTP
+        // server alone) and on a plain pass-through (/v1/models: server + upstream client, no signing).
+        log("phase 1b/5: GET /health and GET /v1/models at c=1 (\(rounds) rounds x \(decompositionSeconds) s)")
+        var decomposition: [String: [String: WorkerSamples]] = [:]
+        for path in ["/health", "/v1/models"] {
+            let spec = RequestSpec.get(path, token: Servers.token)
+            for round in 0..<rounds {
+                for name in rotated(names, by: round) {
+                    let (samples, _) = try await driver.run(
+                        target: try servers.address(name, .fast), concurrency: 1, warmUp: warmUp,
+                        duration: .milliseconds(Int(decompositionSeconds * 1000))) { _, _ in spec }
+                    decomposition[path, default: [:]][name, default: WorkerSamples()].merge(samples)
+                }
+            }
+        }
+
         log("phase 2/5: requests/s at c=\(throughputConcurrency) (\(rounds) rounds x \(throughputSeconds) s)")
         for round in 0..<rounds {
             for name in rotated(names, by: round) {
+                // Who had the cores: the serving process(es) and this load generator (same 2 cores).
+                let pids = servers.pids(name, .fast)
+                let serverBefore = ProcessProbe.cpuSeconds(pids)
+                let generatorBefore = ProcessProbe.cpuSeconds(getpid()) ?? 0
                 let (samples, seconds) = try await driver.run(
                     target: try servers.address(name, .fast), concurrency: throughputConcurrency, warmUp: warmUp,
                     duration: .milliseconds(Int(throughputSeconds * 1000))) { _, _ in nonStreamed }
+                let total = seconds + warmUpSeconds
                 figures[name]?.throughput.merge(samples)
                 figures[name]?.throughputSeconds += seconds
+                figures[name]?.throughputServerCores.append((ProcessProbe.cpuSeconds(pids) - serverBefore) / total)
+                figures[name]?.throughputGeneratorCores.append(((ProcessProbe.cpuSeconds(getpid()) ?? 0) - generatorBefore) / total)
             }
         }
 
@@ -230,7 +257,8 @@ struct LoadHarness: AsyncParsableCommand {
 
         return ReportBuilder(
             machine: machine, settings: settings(fileLimit: fileLimit), crypto: crypto, figures: figures,
-            signatures: signatures, memory: memory, verification: verification
+            signatures: signatures, memory: memory, verification: verification,
+            decomposition: decomposition.mapValues { $0.mapValues { Percentiles($0.latencies) } }
         ).build()
     }
 
@@ -302,7 +330,7 @@ struct LoadHarness: AsyncParsableCommand {
 
     private func settings(fileLimit: Int) -> [String: String] {
         [
-            "rounds": "\(rounds)", "latencySeconds": "\(latencySeconds)", "throughputSeconds": "\(throughputSeconds)",
+            "rounds": "\(rounds)", "latencySeconds": "\(latencySeconds)", "decompositionSeconds": "\(decompositionSeconds)", "throughputSeconds": "\(throughputSeconds)",
             "throughputConcurrency": "\(throughputConcurrency)", "pacedSeconds": "\(pacedSeconds)",
             "pacedConcurrency": "\(pacedConcurrency)", "pacedDelayMs": "\(pacedDelayMs)", "pacedTokens": "\(pacedTokens)",
             "fastTokens": "\(fastTokens)", "warmUpSeconds": "\(warmUpSeconds)", "signatureIDs": "\(signatureIDs)",

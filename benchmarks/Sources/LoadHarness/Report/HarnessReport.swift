@@ -13,6 +13,9 @@ struct HarnessReport: Codable, Sendable {
     /// Keyed by `signing-proxy` and `nginx`.
     var memory: [String: MemoryFigures]
     var verification: VerificationFigures
+    /// c=1 latency of GET /health (HTTP server alone) and GET /v1/models (plain pass-through), by path
+    /// then target: where the completion path's added latency goes.
+    var latencyC1ByPath: [String: [String: Percentiles]]
     /// The targets, each with the measured value and whether it holds.
     var goals: [Goal]
     var durationSeconds: Double
@@ -24,6 +27,10 @@ struct TargetFigures: Codable, Sendable {
     var latencyC1: Percentiles
     /// Non-streamed completions per second at concurrency 64.
     var requestsPerSecondC64: Double
+    /// CPU cores used by the serving process(es) during the c=64 phase (for `direct`, the upstream).
+    var serverCoresC64: Double
+    /// CPU cores used by the load generator during the c=64 phase (near 1 means it was the bottleneck).
+    var loadGeneratorCoresC64: Double
     /// Paced streams: request written to the first complete SSE event.
     var timeToFirstEvent: Percentiles
     /// Paced streams: gaps between consecutive SSE events.

@@ -7,6 +7,7 @@ struct ReportBuilder {
     let signatures: SignatureLookupFigures
     let memory: [String: MemoryFigures]
     let verification: VerificationFigures
+    let decomposition: [String: [String: Percentiles]]
 
     func build() -> HarnessReport {
         let targets = figures.mapValues(\.figures)
@@ -43,7 +44,7 @@ struct ReportBuilder {
         return HarnessReport(
             machine: machine, settings: settings, crypto: crypto, targets: targets, added: added,
             ratiosSigningProxyToNginx: ratios, signatureLookups: signatures, memory: memory,
-            verification: verification, goals: goals(proxyAdded: proxyAdded, ratios: ratios, memory: proxyMemory),
+            verification: verification, latencyC1ByPath: decomposition, goals: goals(proxyAdded: proxyAdded, ratios: ratios, memory: proxyMemory),
             durationSeconds: 0)
     }
 

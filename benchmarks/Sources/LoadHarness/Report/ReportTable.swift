@@ -24,6 +24,8 @@ enum ReportTable {
         lines.append(row("latency c=1 p50 (us)", t.map { f($0.latencyC1.p50Microseconds) }))
         lines.append(row("latency c=1 p99 (us)", t.map { f($0.latencyC1.p99Microseconds) }))
         lines.append(row("requests/s c=64", t.map { f($0.requestsPerSecondC64, 0) }))
+        lines.append(row("  server cores at c=64", t.map { f($0.serverCoresC64, 2) }))
+        lines.append(row("  load generator cores at c=64", t.map { f($0.loadGeneratorCoresC64, 2) }))
         lines.append(row("time to first event p50 (us)", t.map { f($0.timeToFirstEvent.p50Microseconds) }))
         lines.append(row("time to first event p99 (us)", t.map { f($0.timeToFirstEvent.p99Microseconds) }))
         lines.append(row("inter-event gap p50 (us)", t.map { f($0.interEventGap.p50Microseconds) }))
@@ -38,6 +40,12 @@ enum ReportTable {
         lines.append(row("added TTFT p50 (us)", added.map { f($0.1.timeToFirstEventP50Microseconds) }))
         lines.append(row("added TTFT p99 (us)", added.map { f($0.1.timeToFirstEventP99Microseconds) }))
         lines.append(row("added inter-event gap p99 (us)", added.map { f($0.1.interEventGapP99Microseconds) }))
+        lines.append("")
+        for path in report.latencyC1ByPath.keys.sorted() {
+            let byTarget = report.latencyC1ByPath[path] ?? [:]
+            lines.append(row("GET \(path) c=1 p50 (us)", names.map { f(byTarget[$0]?.p50Microseconds) }))
+            lines.append(row("GET \(path) c=1 p99 (us)", names.map { f(byTarget[$0]?.p99Microseconds) }))
+        }
         lines.append("")
         lines.append("memory (MB)")
         for name in names.dropFirst() {
