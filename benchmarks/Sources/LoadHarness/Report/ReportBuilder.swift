@@ -44,7 +44,8 @@ struct ReportBuilder {
         return HarnessReport(
             machine: machine, settings: settings, crypto: crypto, targets: targets, added: added,
             ratiosSigningProxyToNginx: ratios, signatureLookups: signatures, memory: memory,
-            verification: verification, latencyC1ByPath: decomposition, goals: goals(proxyAdded: proxyAdded, ratios: ratios, memory: proxyMemory),
+            verification: verification, latencyC1ByPath: decomposition,
+            goals: goals(proxyAdded: proxyAdded, added: added, ratios: ratios, memory: proxyMemory),
             durationSeconds: 0)
     }
 
@@ -54,7 +55,9 @@ struct ReportBuilder {
         return numerator / denominator
     }
 
-    private func goals(proxyAdded: AddedFigures?, ratios: [String: Double?], memory: MemoryFigures?) -> [Goal] {
+    private func goals(
+        proxyAdded: AddedFigures?, added: [String: AddedFigures], ratios: [String: Double?], memory: MemoryFigures?
+    ) -> [Goal] {
         func format(_ value: Double?, _ digits: Int = 2) -> String {
             value.map { String(format: "%.\(digits)f", $0) } ?? "n/a"
         }
@@ -78,10 +81,16 @@ struct ReportBuilder {
         goals.append(Goal(
             name: "added time to first token p99 <= 100 us", measured: "\(format(ttft, 1)) us", limit: "100 us",
             met: ttft.map { $0 <= 100 }))
+        // nginx adds next to nothing per chunk; when its added gap is far above the limit, the run's
+        // noise (the upstream's timer jitter, the shared cores) is, and no verdict can be read here.
         let gap = proxyAdded?.interEventGapP99Microseconds
+        let noise = abs(added[Servers.nginx]?.interEventGapP99Microseconds ?? 0)
+        let resolvable = noise <= 10 * 5
         goals.append(Goal(
-            name: "added inter-chunk gap p99 <= 5 us", measured: "\(format(gap, 1)) us", limit: "5 us",
-            met: gap.map { $0 <= 5 }))
+            name: "added inter-chunk gap p99 <= 5 us",
+            measured: "\(format(gap, 1)) us" + (resolvable ? "" : " (not resolvable: nginx's added gap p99 is \(format(noise, 1)) us)"),
+            limit: "5 us",
+            met: resolvable ? gap.map { $0 <= 5 } : nil))
         let idle = memory.map { Double($0.idleBytes) / 1e6 }
         goals.append(Goal(
             name: "idle RSS <= 64 MB", measured: "\(format(idle, 1)) MB", limit: "64 MB", met: idle.map { $0 <= 64 }))
