@@ -51,8 +51,9 @@ test-interop: deps venv
 	BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q interop
 
 ## bench-build: compile the benchmarks package (micro-benchmarks and load harness), as CI does; runs nothing.
+## Debug: it only proves the package compiles (`make bench` builds what it runs in release).
 bench-build: deps
-	$(SWIFT) build --package-path benchmarks -c release
+	$(SWIFT) build --package-path benchmarks
 
 ## bench: release binaries, nginx-light when missing, then the load harness (benchmarks/results/latest.json).
 ## BENCH_ARGS passes options to the harness, e.g. BENCH_ARGS="--rounds 1 --open-streams 1000".
