@@ -180,6 +180,8 @@ struct FailureTests {
             #expect(aborted, "the upstream never saw the cancellation")
             #expect(harness.stats.snapshot.streamsCompleted == 0)
             try await Task.sleep(for: .milliseconds(200))
+            // One departure, counted once, whichever of the watcher or a failed write noticed it first.
+            #expect(harness.proxy.metrics.value(.clientDisconnects) == 1)
             let answer = try await harness.signature(try firstChatID(firstChunk))
             #expect(answer.status == 404)
         }

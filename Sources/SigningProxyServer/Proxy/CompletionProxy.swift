@@ -203,11 +203,12 @@ package struct CompletionProxy: Sendable {
                 }
                 group.addTask {
                     await connection.waitUntilClosed()
-                    if !Task.isCancelled { throw StreamForwarder.ClientGone() }
+                    if !Task.isCancelled { throw ClientConnectionClosed() }
                 }
                 do {
                     try await group.next()
-                } catch let error as StreamForwarder.ClientGone {
+                } catch let error as ClientConnectionClosed {
+                    // Counted here only: a failed write counts itself in the forwarder.
                     metrics.increment(.clientDisconnects)
                     logger.info("client went away mid-stream; upstream request cancelled")
                     throw error
@@ -244,6 +245,9 @@ package struct CompletionProxy: Sendable {
         return true
     }
 }
+
+/// The watcher saw the client close its side of the connection while a stream was in flight.
+private struct ClientConnectionClosed: Error {}
 
 /// Hands the response writer to the forwarding child task; only that task uses it while the parent waits.
 private struct WriterTransfer: @unchecked Sendable {
