@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -63,6 +64,14 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
         status: .gatewayTimeout, type: "upstream_timeout", message: "Upstream did not answer in time")
     package static let internalError = OpenAIError(
         status: .internalServerError, type: "server_error", message: "Internal server error")
+
+    /// 504 when vLLM sent no headers or no next chunk in time, 502 for every other transport failure.
+    package static func upstreamFailure(_ error: any Error) -> OpenAIError {
+        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
+            return .upstreamTimeout
+        }
+        return .upstreamUnavailable
+    }
 
     package static func payloadTooLarge(limit: Int) -> OpenAIError {
         OpenAIError(

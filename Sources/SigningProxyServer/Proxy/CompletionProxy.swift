@@ -33,7 +33,7 @@ package struct CompletionProxy: Sendable {
         do {
             try authenticator.authenticate(request.headers)
             body = try await readBody(request)
-            guard Self.isJSONObject(body) else { throw OpenAIError.invalidJSON }
+            guard JSONCheck.isObject(body) else { throw OpenAIError.invalidJSON }
             if Self.e2eeHeaders.contains(where: { request.headers[$0] != nil }) { throw OpenAIError.e2eeUnsupported }
             // Every caller that passed authentication holds a TOKEN token and is privileged (API.md §2, §4.3).
             requestHash = try Self.requestHashOverride(request.headers) ?? StreamDigest.hex(of: body)
@@ -93,16 +93,6 @@ package struct CompletionProxy: Sendable {
         }
     }
 
-    static func isJSONObject(_ body: ByteBuffer) -> Bool {
-        guard let first = body.readableBytesView.first(where: { !Self.isJSONWhitespace($0) }), first == UInt8(ascii: "{")
-        else { return false }
-        let data = Data(body.readableBytesView)
-        return (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
-    }
-
-    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
-    }
 
     /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (API.md §4.3).
     static func requestHashOverride(_ headers: HTTPFields) throws(OpenAIError) -> String? {
@@ -116,14 +106,15 @@ package struct CompletionProxy: Sendable {
     // MARK: Upstream failures
 
     private func mapUpstreamFailure(_ error: any Error, logger: Logger) -> OpenAIError {
-        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
+        let answer = OpenAIError.upstreamFailure(error)
+        if answer == .upstreamTimeout {
             metrics.increment(.upstreamTimeouts)
-            logger.warning("upstream timed out before response headers")
-            return .upstreamTimeout
+            logger.warning("upstream timed out")
+        } else {
+            metrics.increment(.upstreamErrors)
+            logger.warning("upstream unavailable", metadata: ["error": "\(error)"])
         }
-        metrics.increment(.upstreamErrors)
-        logger.warning("upstream unavailable", metadata: ["error": "\(error)"])
-        return .upstreamUnavailable
+        return answer
     }
 
     /// Non-200 answers keep their status and JSON body; nothing is signed and no upstream header is copied (API.md §3.4).
@@ -136,10 +127,7 @@ package struct CompletionProxy: Sendable {
         } catch {
             throw mapUpstreamFailure(error, logger: logger)
         }
-        let data = Data(body.readableBytesView)
-        guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
-            throw OpenAIError.upstreamStatus(code)
-        }
+        guard JSONCheck.isJSON(body) else { throw OpenAIError.upstreamStatus(code) }
         return Response(
             status: .init(code: code),
             headers: [.contentType: "application/json"],
@@ -156,7 +144,7 @@ package struct CompletionProxy: Sendable {
         } catch {
             throw mapUpstreamFailure(error, logger: logger)
         }
-        guard Self.isJSONObject(body) else {
+        guard JSONCheck.isObject(body) else {
             metrics.increment(.upstreamErrors)
             logger.warning("upstream sent a 200 that is neither JSON nor SSE")
             throw OpenAIError.upstreamUnavailable

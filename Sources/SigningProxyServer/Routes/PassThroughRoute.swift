@@ -22,18 +22,15 @@ struct PassThroughRoute: Sendable {
             )
             let body = try await response.body.collect(upTo: configuration.maxUpstreamResponseSize)
             return (Int(response.status.code), body, response.headers.first(name: "content-type"))
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw OpenAIError.upstreamTimeout
         } catch {
-            logger.warning("upstream unavailable", metadata: ["error": "\(error)"])
-            throw OpenAIError.upstreamUnavailable
+            logger.warning("upstream request failed", metadata: ["error": "\(error)"])
+            throw OpenAIError.upstreamFailure(error)
         }
     }
 
     func models(_ request: Request, context: some RequestContext) async throws -> Response {
         let upstream = try await fetch("/v1/models", logger: context.logger)
-        let isJSON = (try? JSONSerialization.jsonObject(with: Data(upstream.body.readableBytesView))) != nil
-        guard isJSON else {
+        guard JSONCheck.isJSON(upstream.body) else {
             // A 200 that is not JSON is a broken upstream; an error page keeps its status in the envelope.
             throw upstream.status == 200 ? OpenAIError.upstreamUnavailable : OpenAIError.upstreamStatus(upstream.status)
         }
