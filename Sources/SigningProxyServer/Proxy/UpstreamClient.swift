@@ -4,9 +4,11 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The keep-alive HTTP client to vLLM, owned as a service so it shuts down with the server.
+/// The connections to vLLM, owned as a service so they close with the server: per-loop pools for the
+/// fast path, and an HTTP client for the occasional slow-path request (`/v1/metrics`).
 package final class UpstreamClient: Service, Sendable {
     package let http: HTTPClient
+    let pools: UpstreamPools
 
     package init(configuration: ProxyConfiguration) {
         var http = HTTPClient.Configuration()
@@ -25,10 +27,17 @@ package final class UpstreamClient: Service, Sendable {
         http.decompression = .disabled
         http.httpVersion = .http1Only
         self.http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+        self.pools = UpstreamPools(
+            baseURL: configuration.upstreamBase,
+            connectTimeout: .nanoseconds(configuration.connectTimeout.nanoseconds),
+            maxIdle: configuration.upstreamPoolSize,
+            group: .singleton
+        )
     }
 
     package func run() async throws {
         try? await gracefulShutdown()
+        await pools.shutdown()
         try await http.shutdown()
     }
 }

@@ -1,0 +1,203 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Sits in every client connection's pipeline, after HTTP parsing and before the general router, and
+/// serves the completion and model routes itself, on the connection's event loop.
+///
+/// Hummingbird runs each request as a Swift task and AsyncHTTPClient runs the upstream request on
+/// another loop, so one proxied request crossed threads several times; on a small machine each wake-up
+/// costs tens of microseconds. Here a request, its upstream connection and every relayed chunk stay on
+/// one thread. Other requests pass through untouched. Requests are answered in order: a request that
+/// arrives while another's response is in flight waits here (HTTP/1.1 pipelining).
+final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum Owner {
+        case fastPath(ProxyExchange)
+        case router
+    }
+
+    private let services: FastPathServices
+    private var context: ChannelHandlerContext?
+    /// Who reads the current request's body parts.
+    private var reader: Owner?
+    /// Whose response is being written.
+    private var responder: Owner?
+    /// Parts that arrived while a response was in flight, in order.
+    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var readHeldBack = false
+    /// A graceful shutdown arrived while a fast-path response was in flight: close when it ends.
+    private var quiesceHeld = false
+
+    init(services: FastPathServices) {
+        self.services = services
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || (responder != nil && part.isHead) {
+            queued.append(part)
+            return
+        }
+        process(part, context: context)
+    }
+
+    private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            let route = head.path.flatMap { FastPathServices.route(method: head.method.rawValue, path: $0) }
+            guard let route else {
+                reader = .router
+                responder = .router
+                context.fireChannelRead(wrapInboundOut(part))
+                return
+            }
+            let exchange = ProxyExchange(services: services, route: route, head: head, client: self, eventLoop: context.eventLoop)
+            reader = .fastPath(exchange)
+            responder = .fastPath(exchange)
+            exchange.requestHead()
+        case .body(let buffer):
+            switch reader {
+            case .fastPath(let exchange): exchange.requestBody(buffer)
+            case .router, .none: context.fireChannelRead(wrapInboundOut(part))
+            }
+        case .end:
+            let current = reader
+            reader = nil
+            switch current {
+            case .fastPath(let exchange): exchange.requestEnd()
+            case .router, .none: context.fireChannelRead(wrapInboundOut(part))
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .fastPath(let exchange) = responder {
+            exchange.clientWritabilityChanged(context.channel.isWritable)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .fastPath(let exchange) = responder {
+            if event is ChannelShouldQuiesceEvent {
+                // The router behind would close the connection as idle; let the response finish first.
+                quiesceHeld = true
+                return
+            }
+            if let event = event as? ChannelEvent, event == .inputClosed {
+                // HTTP clients do not half-close while waiting for a response: the client is gone.
+                exchange.clientClosed()
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .fastPath(let exchange) = responder {
+            exchange.clientClosed()
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .fastPath(let exchange) = responder {
+            // A parse error or a reset mid-exchange: nothing more can be written on this connection.
+            exchange.clientClosed()
+            context.close(promise: nil)
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let isEnd: Bool
+        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        if isEnd, case .router = responder {
+            responder = nil
+            drainQueued(context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Stop reading while requests are queued behind an in-flight response.
+        if queued.isEmpty {
+            context.read()
+        } else {
+            readHeldBack = true
+        }
+    }
+
+    // MARK: Writing for the exchange
+
+    var isClientWritable: Bool { context?.channel.isWritable ?? false }
+
+    func writeHead(_ response: HTTPResponse) {
+        context?.write(wrapOutboundOut(.head(response)), promise: nil)
+    }
+
+    func writeBody(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(.body(buffer)), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    /// Ends the exchange's response; the next queued request, if any, is served next.
+    func finish(_ exchange: ProxyExchange, closeConnection: Bool) {
+        guard let context, case .fastPath(let current) = responder, current === exchange else { return }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        responder = nil
+        if case .fastPath(let reading) = reader, reading === exchange { reader = nil }
+        if closeConnection || quiesceHeld {
+            context.close(promise: nil)
+            return
+        }
+        drainQueued(context: context)
+    }
+
+    /// Drops the exchange without a proper end (client gone, or upstream cut mid-stream).
+    func abandon(_ exchange: ProxyExchange, closeConnection: Bool) {
+        guard let context, case .fastPath(let current) = responder, current === exchange else { return }
+        responder = nil
+        if case .fastPath(let reading) = reader, reading === exchange { reader = nil }
+        if closeConnection { context.close(promise: nil) }
+    }
+
+    private func drainQueued(context: ChannelHandlerContext) {
+        while let part = queued.first {
+            if part.isHead && responder != nil { break }
+            queued.removeFirst()
+            process(part, context: context)
+        }
+        if queued.isEmpty && readHeldBack {
+            readHeldBack = false
+            context.read()
+        }
+    }
+}
+
+extension HTTPRequestPart {
+    fileprivate var isHead: Bool {
+        if case .head = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,458 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import SigningCore
+
+/// One request on the fast path, from its head to the last byte of its response, on one event loop.
+///
+/// Completions are hashed over the exact bytes received and sent, and a clean exchange is recorded
+/// with the notary before its last bytes are written (API.md §3–§6); `/v1/models` is relayed as is.
+final class ProxyExchange: UpstreamConnectionDelegate {
+    private enum State {
+        case readingRequest
+        case connecting
+        case awaitingHead
+        /// Buffering a whole upstream body: a non-streamed completion, an error answer, or the models list.
+        case collecting(status: Int)
+        case streaming
+        case done
+    }
+
+    private let services: FastPathServices
+    private let route: FastPathServices.Route
+    private let head: HTTPRequest
+    private let client: FastPathRouter
+    private let eventLoop: any EventLoop
+    private var logger: Logger { services.logger }
+
+    private var state = State.readingRequest
+    private var requestBody: ByteBuffer?
+    private var requestBytes = 0
+    private var tooLarge = false
+    private var rejection: OpenAIError?
+    private var requestHash = ""
+    private let closeAfterResponse: Bool
+
+    private var upstream: UpstreamConnection?
+    private var pool: UpstreamPool?
+    private var reusedConnection = false
+    private var retried = false
+    private var upstreamKeepAlive = false
+    private var upstreamSentSomething = false
+    private var collected: ByteBuffer?
+    private var stream = StreamingExchange()
+    private var lastUpstreamActivity = NIODeadline.now()
+    private var timeoutTask: Scheduled<Void>?
+
+    private static let e2eeHeaders: [HTTPField.Name] = [
+        "X-Signing-Algo", "X-Client-Pub-Key", "X-Model-Pub-Key", "X-E2EE-Version", "X-E2EE-Nonce",
+        "X-E2EE-Timestamp",
+    ].compactMap { HTTPField.Name($0) }
+    private static let requestHashHeader = HTTPField.Name("X-Request-Hash")!
+    private static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
+
+    init(services: FastPathServices, route: FastPathServices.Route, head: HTTPRequest, client: FastPathRouter, eventLoop: any EventLoop) {
+        self.services = services
+        self.route = route
+        self.head = head
+        self.client = client
+        self.eventLoop = eventLoop
+        self.closeAfterResponse = head.headerFields[.connection]?.lowercased().contains("close") ?? false
+    }
+
+    // MARK: Request
+
+    func requestHead() {
+        guard case .completion = route else { return }
+        services.metrics.increment(.completionRequests)
+        do {
+            try services.authenticator.authenticate(head.headerFields)
+        } catch {
+            rejection = error
+            return
+        }
+        if let declared = head.headerFields[.contentLength].flatMap({ Int($0) }), declared > services.configuration.maxRequestSize {
+            tooLarge = true
+        }
+    }
+
+    func requestBody(_ buffer: ByteBuffer) {
+        guard rejection == nil, !tooLarge else { return }
+        requestBytes += buffer.readableBytes
+        if requestBytes > services.configuration.maxRequestSize {
+            // The rest is read and dropped, so the answer can be read before the connection is reused.
+            tooLarge = true
+            requestBody = nil
+            return
+        }
+        if requestBody == nil {
+            // Usually the whole body arrives in one buffer: keep it, no copy.
+            requestBody = buffer
+        } else {
+            var incoming = buffer
+            requestBody!.writeBuffer(&incoming)
+        }
+    }
+
+    func requestEnd() {
+        switch route {
+        case .wrongMethod:
+            respond(OpenAIError.methodNotAllowed)
+        case .models:
+            sendUpstream()
+        case .completion:
+            do {
+                try checkCompletionRequest()
+            } catch {
+                services.metrics.increment(.rejectedRequests)
+                respond(error)
+                return
+            }
+            sendUpstream()
+        }
+    }
+
+    /// The request checks of API.md §3.1, in the order the anchors apply them.
+    private func checkCompletionRequest() throws(OpenAIError) {
+        if let rejection { throw rejection }
+        let limit = services.configuration.maxRequestSize
+        if tooLarge { throw OpenAIError.payloadTooLarge(limit: limit) }
+        let body = requestBody ?? ByteBuffer()
+        guard JSONCheck.isObject(body) else { throw OpenAIError.invalidJSON }
+        if Self.e2eeHeaders.contains(where: { head.headerFields[$0] != nil }) { throw OpenAIError.e2eeUnsupported }
+        // Every caller that passed authentication holds a TOKEN token and is privileged (API.md §2, §4.3).
+        requestHash = try Self.requestHashOverride(head.headerFields) ?? StreamDigest.hex(of: body)
+    }
+
+    /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (API.md §4.3).
+    static func requestHashOverride(_ headers: HTTPFields) throws(OpenAIError) -> String? {
+        guard let raw = headers[requestHashHeader] else { return nil }
+        let value = raw.trimmingWhitespace().lowercased()
+        guard value.utf8.count == 64, value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        else { throw .invalidRequestHash }
+        return value
+    }
+
+    // MARK: Upstream
+
+    private func sendUpstream(fresh: Bool = false) {
+        state = .connecting
+        let pool = services.pools.pool(for: eventLoop)
+        self.pool = pool
+        pool.acquire(fresh: fresh) { [self] result in
+            switch result {
+            case .success(let (connection, reused)):
+                guard case .connecting = state else {
+                    // The client left while connecting; the connection is untouched and reusable.
+                    pool.release(connection, reusable: true)
+                    return
+                }
+                upstream = connection
+                reusedConnection = reused
+                connection.delegate = self
+                connection.send(upstreamHead(), body: requestBody)
+                state = .awaitingHead
+                lastUpstreamActivity = .now()
+                armTimeout()
+            case .failure(let error):
+                guard case .connecting = state else { return }
+                services.metrics.increment(.upstreamErrors)
+                logger.warning("upstream unavailable", metadata: ["error": "\(error)"])
+                respond(OpenAIError.upstreamUnavailable)
+            }
+        }
+    }
+
+    /// Nothing from the client's headers is forwarded: not its token, not X-Request-Id (which would let
+    /// callers choose completion ids), no hop-by-hop headers.
+    private func upstreamHead() -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "Host", value: services.target.hostHeader)
+        headers.add(name: "Accept", value: "application/json")
+        let path: String
+        switch route {
+        case .completion(let upstreamPath):
+            path = upstreamPath
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(requestBody?.readableBytes ?? 0))
+        case .models, .wrongMethod:
+            path = "/v1/models"
+        }
+        return HTTPRequestHead(version: .http1_1, method: route.isModels ? .GET : .POST, uri: services.target.basePath + path, headers: headers)
+    }
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        upstreamSentSomething = true
+        lastUpstreamActivity = .now()
+        switch part {
+        case .head(let response):
+            guard case .awaitingHead = state else { return }
+            upstreamKeepAlive = response.isKeepAlive
+            let status = Int(response.status.code)
+            guard case .completion = route else {
+                state = .collecting(status: status)
+                return
+            }
+            if status != 200 {
+                services.metrics.increment(.upstreamStatusErrors)
+                state = .collecting(status: status)
+            } else if response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true {
+                services.metrics.increment(.streamingResponses)
+                state = .streaming
+                client.writeHead(HTTPResponse(status: .ok, headerFields: streamHeaders()))
+            } else {
+                services.metrics.increment(.jsonResponses)
+                state = .collecting(status: 200)
+            }
+        case .body(let buffer):
+            switch state {
+            case .streaming:
+                if case .forward(let forwarded) = stream.consume(buffer) {
+                    client.writeBody(forwarded)
+                }
+            case .collecting:
+                if collected == nil {
+                    collected = buffer
+                } else {
+                    var incoming = buffer
+                    collected!.writeBuffer(&incoming)
+                }
+                if collected!.readableBytes > services.configuration.maxUpstreamResponseSize {
+                    services.metrics.increment(.upstreamErrors)
+                    logger.warning("upstream body over the limit; refused")
+                    dropUpstream()
+                    respond(OpenAIError.upstreamUnavailable)
+                }
+            default:
+                break
+            }
+        case .end:
+            switch state {
+            case .streaming:
+                releaseUpstream()
+                finishStream()
+            case .collecting(let status):
+                releaseUpstream()
+                finishCollected(status: status)
+            default:
+                break
+            }
+        }
+    }
+
+    func upstreamReadComplete() {
+        if case .streaming = state { client.flush() }
+    }
+
+    func upstreamClosed(error: (any Error)?) {
+        upstream = nil
+        switch state {
+        case .awaitingHead where reusedConnection && !upstreamSentSomething && !retried:
+            // A kept-alive connection closed under the request before any answer: the server most
+            // likely closed it as idle and never saw the request. Send once more, on a new connection.
+            retried = true
+            cancelTimeout()
+            sendUpstream(fresh: true)
+        case .connecting, .awaitingHead, .collecting:
+            services.metrics.increment(.upstreamErrors)
+            logger.warning("upstream unavailable", metadata: ["error": "\(error.map { "\($0)" } ?? "connection closed")"])
+            respond(OpenAIError.upstreamUnavailable)
+        case .streaming:
+            services.metrics.increment(.upstreamCutMidStream)
+            logger.warning("upstream failed mid-stream; response truncated", metadata: ["error": "\(error.map { "\($0)" } ?? "connection closed")"])
+            abandon(closeClient: true)
+        case .readingRequest, .done:
+            break
+        }
+    }
+
+    // MARK: Timeout
+
+    /// One timer per exchange, pushed forward lazily: reads only record the time.
+    private func armTimeout() {
+        let deadline = lastUpstreamActivity + services.upstreamTimeout
+        timeoutTask = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timeoutTask = nil
+            switch state {
+            case .awaitingHead, .collecting, .streaming:
+                if NIODeadline.now() - lastUpstreamActivity < services.upstreamTimeout {
+                    armTimeout()
+                } else {
+                    upstreamTimedOut()
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    private func cancelTimeout() {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+    }
+
+    private func upstreamTimedOut() {
+        dropUpstream()
+        switch state {
+        case .streaming:
+            services.metrics.increment(.upstreamCutMidStream)
+            logger.warning("upstream silent mid-stream; response truncated")
+            abandon(closeClient: true)
+        default:
+            services.metrics.increment(.upstreamTimeouts)
+            logger.warning("upstream timed out")
+            respond(OpenAIError.upstreamTimeout)
+        }
+    }
+
+    // MARK: Client
+
+    func clientWritabilityChanged(_ writable: Bool) {
+        guard case .streaming = state, let upstream else { return }
+        if writable { upstream.resumeReads() } else { upstream.pauseReads() }
+    }
+
+    /// The client closed its connection before the response ended: stop the upstream request, so vLLM
+    /// stops generating, and store nothing.
+    func clientClosed() {
+        switch state {
+        case .done:
+            return
+        case .readingRequest:
+            state = .done
+        default:
+            services.metrics.increment(.clientDisconnects)
+            logger.info("client went away mid-response; upstream request cancelled")
+            state = .done
+        }
+        cancelTimeout()
+        dropUpstream()
+        // After a half-close the socket is still open for writing; nobody will read it.
+        client.abandon(self, closeConnection: true)
+    }
+
+    // MARK: Answers
+
+    private func streamHeaders() -> HTTPFields {
+        var fields = HTTPFields()
+        fields[.contentType] = "text/event-stream; charset=utf-8"
+        fields[.cacheControl] = "no-cache"
+        fields[Self.accelBuffering] = "no"
+        if closeAfterResponse { fields[.connection] = "close" }
+        return fields
+    }
+
+    private func finishStream() {
+        if stream.sawDone, let chatID = stream.chatID {
+            services.notary.record(chatID: chatID, requestHash: requestHash, responseHash: stream.responseHash, logger: logger)
+        } else {
+            services.metrics.increment(.signaturesUnsigned)
+            if stream.sawDone {
+                logger.warning("stream has no chat id; left unsigned")
+            } else {
+                logger.warning("upstream ended without data: [DONE]; left unsigned")
+            }
+        }
+        for buffer in stream.takeHeld() {
+            client.writeBody(buffer)
+        }
+        state = .done
+        client.finish(self, closeConnection: closeAfterResponse)
+    }
+
+    private func finishCollected(status: Int) {
+        let body = collected ?? ByteBuffer()
+        collected = nil
+        switch route {
+        case .models:
+            guard JSONCheck.isJSON(body) else {
+                // A 200 that is not JSON is a broken upstream; an error page keeps its status in the envelope.
+                respond(status == 200 ? OpenAIError.upstreamUnavailable : OpenAIError.upstreamStatus(status))
+                return
+            }
+            respond(status: status, body: body)
+        case .completion where status != 200:
+            // Non-200 answers keep their status and JSON body; nothing is signed (API.md §3.4).
+            guard JSONCheck.isJSON(body) else {
+                respond(OpenAIError.upstreamStatus(status))
+                return
+            }
+            respond(status: status, body: body)
+        case .completion:
+            guard JSONCheck.isObject(body) else {
+                services.metrics.increment(.upstreamErrors)
+                logger.warning("upstream sent a 200 that is neither JSON nor SSE")
+                respond(OpenAIError.upstreamUnavailable)
+                return
+            }
+            // Recorded before the response is written, so an eager client never gets a 404.
+            if let chatID = TopLevelIDExtractor.stringID(in: body) {
+                services.notary.record(chatID: chatID, requestHash: requestHash, responseHash: StreamDigest.hex(of: body), logger: logger)
+            } else {
+                services.metrics.increment(.signaturesUnsigned)
+                logger.warning("upstream response has no string id; left unsigned")
+            }
+            respond(status: 200, body: body)
+        case .wrongMethod:
+            respond(OpenAIError.methodNotAllowed)
+        }
+    }
+
+    private func respond(_ error: OpenAIError) {
+        respond(status: Int(error.status.code), body: error.envelope())
+    }
+
+    /// A whole JSON answer with its length; ends the exchange.
+    private func respond(status: Int, body: ByteBuffer) {
+        guard !isDone else { return }
+        state = .done
+        cancelTimeout()
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(body.readableBytes)
+        if closeAfterResponse { fields[.connection] = "close" }
+        client.writeHead(HTTPResponse(status: .init(code: status), headerFields: fields))
+        // A HEAD answer carries the headers only.
+        if head.method != .head { client.writeBody(body) }
+        client.finish(self, closeConnection: closeAfterResponse)
+    }
+
+    private var isDone: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
+    /// Ends a response that cannot be completed: the client sees a truncated body, nothing is stored.
+    private func abandon(closeClient: Bool) {
+        state = .done
+        cancelTimeout()
+        dropUpstream()
+        client.abandon(self, closeConnection: closeClient)
+    }
+
+    // MARK: Upstream connection
+
+    private func releaseUpstream() {
+        cancelTimeout()
+        guard let upstream else { return }
+        self.upstream = nil
+        pool?.release(upstream, reusable: upstreamKeepAlive)
+    }
+
+    /// Closes the upstream connection mid-response; it is never reused.
+    private func dropUpstream() {
+        guard let upstream else { return }
+        self.upstream = nil
+        upstream.delegate = nil
+        pool?.release(upstream, reusable: false)
+    }
+}
+
+extension FastPathServices.Route {
+    fileprivate var isModels: Bool {
+        if case .models = self { return true }
+        return false
+    }
+}
