@@ -49,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for TLS termination (secret) [TLS_KEY_PATH].")
     var tlsKey: String?
 
+    @Option(help: "When to sign: eager (before the response ends) or lazy (on first /v1/signature lookup) [SIGNING_MODE, default eager].")
+    var signingMode: String?
+
     func run() async throws {
         var configuration: ProxyConfiguration
         do {
@@ -63,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let dstackEndpoint { configuration.dstackEndpoint = dstackEndpoint }
             if let tlsCert { configuration.tlsCertificatePath = tlsCert }
             if let tlsKey { configuration.tlsKeyPath = tlsKey }
+            if let signingMode { configuration.signingMode = try ProxyConfiguration.parseSigningMode(signingMode) }
             try configuration.validate()
         } catch {
             throw ValidationError("\(error)")
@@ -83,12 +87,14 @@ struct ServeCommand: AsyncParsableCommand {
         let keys = resolved.keys
         let proxy = ProxyApplication(configuration: configuration, keys: keys, attestation: resolved.attestation)
         let modelName = configuration.modelName
+        let signingModeName = configuration.signingMode.rawValue
         let app = try proxy.makeApplication(logger: logger) { port in
             logger.info(
                 "signing-proxy listening",
                 metadata: [
                     "port": "\(port)", "model": "\(modelName)",
                     "signing.address": "\(keys.ecdsaAddress.checksummed)", "keys.origin": "\(keys.origin.rawValue)",
+                    "signing.mode": "\(signingModeName)",
                 ]
             )
         }

@@ -13,12 +13,40 @@ package struct ExchangeSigner: Sendable {
         self.modelName = modelName
     }
 
+    /// The text both signatures cover (API.md §4.2).
+    package func text(requestHash: String, responseHash: String) -> String {
+        format.text(model: modelName, requestHash: requestHash, responseHash: responseHash)
+    }
+
     /// Builds the signed text and both signatures.
     package func sign(requestHash: String, responseHash: String) throws -> SignatureRecord {
-        let text = format.text(model: modelName, requestHash: requestHash, responseHash: responseHash)
+        let text = text(requestHash: requestHash, responseHash: responseHash)
         let message = Array(text.utf8)
-        let ecdsa = try PersonalSign.sign(message: message, with: keys.ecdsa)
-        let ed25519 = try keys.ed25519.signature(for: message)
-        return SignatureRecord(text: text, ecdsaSignature: ecdsa, ed25519Signature: Hex.encode(ed25519))
+        return SignatureRecord(
+            text: text,
+            ecdsaSignature: try Self.ecdsa(message, keys: keys),
+            ed25519Signature: try Self.ed25519(message, keys: keys)
+        )
+    }
+
+    /// One algorithm's signature over `text`, exactly as `sign` computes it.
+    ///
+    /// Both algorithms are deterministic (RFC 6979 nonces for secp256k1; RFC 8032 ed25519, which
+    /// swift-crypto's BoringSSL backend implements on Linux), so signing the same text twice gives the
+    /// same bytes.
+    package func signature(_ algorithm: SignatureAlgorithm, over text: String) throws -> String {
+        let message = Array(text.utf8)
+        switch algorithm {
+        case .ecdsa: return try Self.ecdsa(message, keys: keys)
+        case .ed25519: return try Self.ed25519(message, keys: keys)
+        }
+    }
+
+    private static func ecdsa(_ message: [UInt8], keys: SigningKeys) throws -> String {
+        try PersonalSign.sign(message: message, with: keys.ecdsa)
+    }
+
+    private static func ed25519(_ message: [UInt8], keys: SigningKeys) throws -> String {
+        Hex.encode(try keys.ed25519.signature(for: message))
     }
 }

@@ -4,7 +4,8 @@ import Synchronization
 /// In-memory map from chat id to a signature record, bounded in size and age (API.md §6).
 ///
 /// - An entry lives `ttl` from its insertion; lookups never extend it.
-/// - First writer wins: an unexpired entry is never replaced. An expired one may be.
+/// - First writer wins: an unexpired entry is never replaced by `insert`. An expired one may be.
+///   `update` changes a record in place (lazy signing fills in signatures) without touching its expiry.
 /// - At most `capacity` entries; when full, the least recently stored entry is evicted first.
 ///
 /// Entries are kept in a dictionary plus a FIFO of `(id, expiry, generation)` slots in insertion
@@ -58,6 +59,22 @@ package final class SignatureStore<Record: Sendable>: Sendable {
         return state.withLock { state in
             state.purgeExpired(at: now)
             guard let entry = state.entries[chatID], entry.expiry > now else { return nil }
+            return entry.record
+        }
+    }
+
+    /// Changes the unexpired record stored for `chatID` in place; its expiry and FIFO position stay as they are.
+    ///
+    /// `transform` runs under the store's lock: keep it short (no signing in it).
+    /// - Returns: the record after the change, or `nil` (and nothing changed) if there is none or it has expired.
+    @discardableResult
+    package func update(_ chatID: String, _ transform: (inout Record) -> Void) -> Record? {
+        let now = self.now()
+        return state.withLock { state in
+            state.purgeExpired(at: now)
+            guard var entry = state.entries[chatID], entry.expiry > now else { return nil }
+            transform(&entry.record)
+            state.entries[chatID] = entry
             return entry.record
         }
     }

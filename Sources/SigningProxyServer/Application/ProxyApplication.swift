@@ -14,6 +14,8 @@ package struct ProxyApplication: Sendable {
     package let keys: SigningKeys
     package let store: SignatureStore<SignatureRecord>
     package let metrics: ProxyMetrics
+    /// Signs and stores exchanges and serves their signatures; shared by every completion path.
+    package let notary: ExchangeNotary
     package let upstream: UpstreamClient
     package let attestation: any AttestationReporting
 
@@ -25,7 +27,10 @@ package struct ProxyApplication: Sendable {
             capacity: configuration.signatureCacheCapacity,
             ttl: configuration.chatCacheExpiration
         )
-        self.metrics = ProxyMetrics()
+        self.metrics = ProxyMetrics(signingMode: configuration.signingMode)
+        self.notary = ExchangeNotary(
+            signer: ExchangeSigner(keys: keys, format: configuration.signingTextFormat, modelName: configuration.modelName),
+            store: store, metrics: metrics, mode: configuration.signingMode)
         self.upstream = UpstreamClient(configuration: configuration)
     }
 
@@ -38,11 +43,10 @@ package struct ProxyApplication: Sendable {
             configuration: configuration,
             client: upstream.http,
             authenticator: authenticator,
-            signer: ExchangeSigner(keys: keys, format: configuration.signingTextFormat, modelName: configuration.modelName),
-            store: store,
+            notary: notary,
             metrics: metrics
         )
-        let signatures = SignatureRoute(authenticator: authenticator, store: store, keys: keys, metrics: metrics)
+        let signatures = SignatureRoute(authenticator: authenticator, notary: notary, keys: keys, metrics: metrics)
         let passThrough = PassThroughRoute(configuration: configuration, client: upstream.http)
         let metrics = self.metrics
         let store = self.store

@@ -30,6 +30,8 @@ package struct ProxyConfiguration: Sendable {
     package var signatureCacheCapacity = 100_000
     /// `SIGNING_TEXT_FORMAT`: `plain` or `model`.
     package var signingTextFormat: SigningTextFormat = .plain
+    /// `SIGNING_MODE`: `eager` (sign before the response ends) or `lazy` (sign on first lookup).
+    package var signingMode: SigningMode = .eager
     /// `ATTESTATION_REQUIRE_AUTH`: Bearer required on the attestation route.
     package var attestationRequireAuth = false
     /// `ATTESTATION_CACHE_TTL`: nonce-less report cache (minimum 2 s).
@@ -86,6 +88,7 @@ package struct ProxyConfiguration: Sendable {
             }
             self.signingTextFormat = parsed
         }
+        if let mode = value("SIGNING_MODE") { self.signingMode = try Self.parseSigningMode(mode) }
         self.attestationRequireAuth = Self.flag(value("ATTESTATION_REQUIRE_AUTH"))
         if let secs = try integer("ATTESTATION_CACHE_TTL", minimum: 2) { self.attestationCacheTTL = .seconds(secs) }
         if let pending = try integer("ATTESTATION_MAX_PENDING", minimum: 1) { self.attestationMaxPending = pending }
@@ -114,6 +117,14 @@ package struct ProxyConfiguration: Sendable {
     /// `TOKEN` may hold a comma-separated list; blanks are trimmed and empty entries ignored (API.md §2).
     package static func parseTokens(_ raw: String) -> [String] {
         raw.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    /// `SIGNING_MODE` / `--signing-mode`: `eager` or `lazy`, any case.
+    package static func parseSigningMode(_ raw: String) throws(ConfigurationError) -> SigningMode {
+        guard let mode = SigningMode(rawValue: raw.trimmingWhitespace().lowercased()) else {
+            throw .invalid("SIGNING_MODE", "must be 'eager' or 'lazy'")
+        }
+        return mode
     }
 
     /// `1`, `true`, `yes` (any case) mean on.

@@ -1,3 +1,4 @@
+import SigningCore
 import Synchronization
 
 /// Counters exported at `/metrics` in Prometheus text format.
@@ -18,6 +19,7 @@ package final class ProxyMetrics: Sendable {
         case clientDisconnects
         case rejectedRequests
         case signatureLookups
+        case signaturesSignedOnLookup
         case attestationReports
 
         var name: String {
@@ -35,6 +37,7 @@ package final class ProxyMetrics: Sendable {
             case .clientDisconnects: "signing_proxy_client_disconnects_total"
             case .rejectedRequests: "signing_proxy_rejected_requests_total"
             case .signatureLookups: "signing_proxy_signature_lookups_total"
+            case .signaturesSignedOnLookup: "signing_proxy_signatures_signed_on_lookup_total"
             case .attestationReports: "signing_proxy_attestation_reports_total"
             }
         }
@@ -43,7 +46,12 @@ package final class ProxyMetrics: Sendable {
     // One lock for all counters: a few uncontended increments per request cost less than a metrics backend.
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
 
-    package init() {}
+    /// Exported as the `signing_proxy_lazy_signing` gauge (1 with `SIGNING_MODE=lazy`).
+    private let signingMode: SigningMode
+
+    package init(signingMode: SigningMode = .eager) {
+        self.signingMode = signingMode
+    }
 
     package func increment(_ counter: Counter) {
         values.withLock { $0[counter.rawValue] += 1 }
@@ -53,13 +61,14 @@ package final class ProxyMetrics: Sendable {
         values.withLock { $0[counter.rawValue] }
     }
 
-    /// Prometheus text exposition of every counter and the signature store size.
+    /// Prometheus text exposition of every counter, the signature store size and the signing mode.
     package func render(storedSignatures: Int) -> String {
         var text = ""
         for counter in Counter.allCases {
             text += "# TYPE \(counter.name) counter\n\(counter.name) \(value(counter))\n"
         }
         text += "# TYPE signing_proxy_signature_store_entries gauge\nsigning_proxy_signature_store_entries \(storedSignatures)\n"
+        text += "# TYPE signing_proxy_lazy_signing gauge\nsigning_proxy_lazy_signing \(signingMode == .lazy ? 1 : 0)\n"
         return text
     }
 }

@@ -13,8 +13,7 @@ package struct CompletionProxy: Sendable {
     let configuration: ProxyConfiguration
     let client: HTTPClient
     let authenticator: BearerAuthenticator
-    let signer: ExchangeSigner
-    let store: SignatureStore<SignatureRecord>
+    let notary: ExchangeNotary
     let metrics: ProxyMetrics
 
     /// Headers that ask for end-to-end encryption, which this proxy refuses rather than ignores (API.md §3.1).
@@ -23,8 +22,6 @@ package struct CompletionProxy: Sendable {
         "X-E2EE-Timestamp",
     ].compactMap { HTTPField.Name($0) }
     private static let requestHashHeader = HTTPField.Name("X-Request-Hash")!
-    /// Longest chat id stored; vLLM's own are about 25 bytes.
-    static let maxChatIDLength = 256
 
     package func handle(_ request: Request, context: ProxyRequestContext, upstreamPath: String) async throws -> Response {
         metrics.increment(.completionRequests)
@@ -207,30 +204,10 @@ package struct CompletionProxy: Sendable {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// Signs and stores a clean exchange; a second completion with the same id stays unsigned (API.md §6).
+    /// Signs and stores a clean exchange (see `ExchangeNotary.record`).
     @discardableResult
     func sign(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> Bool {
-        // Callers can choose ids (vLLM honours `request_id`); a cap keeps the store's memory bounded.
-        guard chatID.utf8.count <= Self.maxChatIDLength else {
-            metrics.increment(.signaturesUnsigned)
-            logger.warning("chat id longer than \(Self.maxChatIDLength) bytes; left unsigned")
-            return false
-        }
-        let record: SignatureRecord
-        do {
-            record = try signer.sign(requestHash: requestHash, responseHash: responseHash)
-        } catch {
-            metrics.increment(.signaturesUnsigned)
-            logger.error("signing failed", metadata: ["error": "\(error)"])
-            return false
-        }
-        guard store.insert(record, for: chatID) else {
-            metrics.increment(.duplicateChatIDs)
-            logger.warning("chat id already signed; this completion stays unsigned", metadata: ["chat.id": "\(chatID)"])
-            return false
-        }
-        metrics.increment(.signaturesStored)
-        return true
+        notary.record(chatID: chatID, requestHash: requestHash, responseHash: responseHash, logger: logger)
     }
 }
 

@@ -5,7 +5,7 @@ import SigningCore
 /// `GET /v1/signature/{chat_id}` (API.md §7).
 struct SignatureRoute: Sendable {
     let authenticator: BearerAuthenticator
-    let store: SignatureStore<SignatureRecord>
+    let notary: ExchangeNotary
     let keys: SigningKeys
     let metrics: ProxyMetrics
 
@@ -14,20 +14,16 @@ struct SignatureRoute: Sendable {
         metrics.increment(.signatureLookups)
         let chatID = context.parameters.get("chat_id") ?? ""
         // The lookup comes first, so an unknown id with a bad algorithm is a 404.
-        guard let record = store.lookup(chatID) else { throw OpenAIError.chatNotFound }
-        let algorithm = request.uri.queryParameters.get("signing_algo") ?? "ecdsa"
-        let signature: String
-        let address: String
-        switch algorithm {
-        case "ecdsa":
-            signature = record.ecdsaSignature
-            address = keys.ecdsaAddress.checksummed
-        case "ed25519":
-            signature = record.ed25519Signature
-            address = keys.ed25519PublicKeyHex
-        default:
-            throw OpenAIError.invalidSigningAlgo
-        }
+        guard let record = notary.lookup(chatID) else { throw OpenAIError.chatNotFound }
+        let name = request.uri.queryParameters.get("signing_algo") ?? "ecdsa"
+        guard let algorithm = SignatureAlgorithm(rawValue: String(name)) else { throw OpenAIError.invalidSigningAlgo }
+        // With SIGNING_MODE=lazy the first lookup for this algorithm signs here.
+        let signature = try notary.signature(algorithm, of: record, chatID: chatID, logger: context.logger)
+        let address =
+            switch algorithm {
+            case .ecdsa: keys.ecdsaAddress.checksummed
+            case .ed25519: keys.ed25519PublicKeyHex
+            }
         var body = ByteBuffer()
         body.writeString(#"{"text":"#)
         body.writeString(JSONString.quoted(record.text))
@@ -36,7 +32,7 @@ struct SignatureRoute: Sendable {
         body.writeString(#"","signing_address":""#)
         body.writeString(address)
         body.writeString(#"","signing_algo":""#)
-        body.writeString(algorithm)
+        body.writeString(algorithm.rawValue)
         body.writeString(#""}"#)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
