@@ -171,6 +171,48 @@ struct SignatureStoreTests {
         #expect(store.lookup("id4901") == "r")
     }
 
+    @Test("update changes a record in place and keeps its expiry and slot")
+    func updateInPlace() {
+        let store = makeStore(ttl: .seconds(10))
+        #expect(store.insert("text", for: "a"))
+        clock.advance(by: .seconds(6))
+        #expect(store.update("a") { $0 += "+ecdsa" } == "text+ecdsa")
+        #expect(store.lookup("a") == "text+ecdsa")
+        #expect(store.count == 1)
+        #expect(store.queueLength == 1)
+        // Still first writer wins, and the update did not restart the TTL.
+        #expect(!store.insert("other", for: "a"))
+        clock.advance(by: .seconds(4))
+        #expect(store.lookup("a") == nil)
+        #expect(store.queueLength == 0)
+    }
+
+    @Test("update of an unknown or expired id changes nothing and stores nothing")
+    func updateMissing() {
+        let store = makeStore(ttl: .seconds(10))
+        var calls = 0
+        #expect(store.update("nobody") { _ in calls += 1 } == nil)
+        #expect(store.insert("r", for: "a"))
+        clock.advance(by: .seconds(10))
+        #expect(store.update("a") { _ in calls += 1 } == nil)
+        #expect(calls == 0)
+        #expect(store.count == 0)
+        #expect(store.lookup("a") == nil)
+    }
+
+    @Test("an update after expiry and re-insertion reaches the new record only")
+    func updateAfterReinsert() {
+        let store = makeStore(capacity: 2, ttl: .seconds(10))
+        #expect(store.insert("old", for: "a"))
+        clock.advance(by: .seconds(10))
+        #expect(store.insert("new", for: "a"))
+        #expect(store.update("a") { $0 += "!" } == "new!")
+        // The new record keeps its own full TTL and its one slot.
+        clock.advance(by: .seconds(9))
+        #expect(store.lookup("a") == "new!")
+        #expect(store.queueLength == 1)
+    }
+
     @Test("concurrent inserters: exactly one winner per id")
     func concurrentFirstWriterWins() async {
         let store = SignatureStore<Int>(capacity: 100_000, ttl: .seconds(3_600))
