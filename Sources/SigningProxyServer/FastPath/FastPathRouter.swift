@@ -183,11 +183,16 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func drainQueued(context: ChannelHandlerContext) {
+        var forwarded = false
         while let part = queued.first {
             if part.isHead && responder != nil { break }
             queued.removeFirst()
             process(part, context: context)
+            if case .router = reader ?? responder { forwarded = true }
         }
+        // The general router's channel delivers reads to its task at read-complete; these parts
+        // arrive outside a read cycle, so close one for them.
+        if forwarded { context.fireChannelReadComplete() }
         if queued.isEmpty && readHeldBack {
             readHeldBack = false
             context.read()

@@ -4,7 +4,8 @@ import NIOCore
 /// What every connection's fast path shares: settings, the notary, metrics and the upstream pools.
 struct FastPathServices: Sendable {
     let configuration: ProxyConfiguration
-    let target: UpstreamTarget
+    /// nil when `VLLM_BASE_URL` does not parse; every connection attempt then fails (502).
+    let target: UpstreamTarget?
     let authenticator: BearerAuthenticator
     let notary: ExchangeNotary
     let metrics: ProxyMetrics

@@ -169,7 +169,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private func upstreamHead() -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
-        headers.add(name: "Host", value: services.target.hostHeader)
+        headers.add(name: "Host", value: services.target?.hostHeader ?? "")
         headers.add(name: "Accept", value: "application/json")
         let path: String
         switch route {
@@ -180,7 +180,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case .models, .wrongMethod:
             path = "/v1/models"
         }
-        return HTTPRequestHead(version: .http1_1, method: route.isModels ? .GET : .POST, uri: services.target.basePath + path, headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: route.isModels ? .GET : .POST, uri: (services.target?.basePath ?? "") + path, headers: headers)
     }
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {

@@ -1,0 +1,158 @@
+import Foundation
+import MockVLLM
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+@testable import SigningProxyServer
+
+@Suite("Fast path: routing, ordering and upstream connection reuse")
+struct FastPathTests {
+    static let chat = #"{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":3}"#
+    static let streamedChat = #"{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":3,"stream":true}"#
+
+    @Test("pipelined requests are answered in order, across fast-path and general routes")
+    func pipelining() async throws {
+        try await ProxyHarness.run { harness in
+            let port = try #require(URL(string: harness.proxyURL)?.port)
+            let requests =
+                RawHTTP.post("/v1/chat/completions", body: Self.chat)
+                + RawHTTP.get("/health")
+                + RawHTTP.post("/v1/chat/completions", body: Self.streamedChat)
+                + RawHTTP.get("/v1/models")
+                + RawHTTP.get("/version", close: true)
+            let answer = try RawHTTP.exchange(port: port, bytes: requests)
+            let text = String(decoding: answer, as: UTF8.self)
+            #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 6)
+            let markers = [#""object":"chat.completion""#, #"{"status":"ok"}"#, "data: [DONE]", #""object":"list""#, #""type":"proxy""#]
+            var position = text.startIndex
+            for marker in markers {
+                let found = try #require(text.range(of: marker, range: position..<text.endIndex), "\(marker) missing or out of order")
+                position = found.upperBound
+            }
+        }
+    }
+
+    @Test("a fast-path URL with another method is 405; query strings and trailing slashes still route")
+    func methodsAndPaths() async throws {
+        try await ProxyHarness.run { harness in
+            for (method, path) in [(HTTPMethod.GET, "/v1/chat/completions"), (.PUT, "/v1/completions"), (.POST, "/v1/models")] {
+                try expectEnvelope(
+                    try await harness.send(method, path), status: 405, type: "method_not_allowed", message: "Method not allowed")
+            }
+            let models = try await harness.send(.GET, "/v1/models/?x=1")
+            #expect(models.status == 200)
+            let answer = try await harness.send(.POST, "/v1/chat/completions/?trace=1", body: Array(Self.chat.utf8))
+            #expect(answer.status == 200)
+            #expect(try answer.json()["object"] as? String == "chat.completion")
+            // HEAD gets the headers of the answer and no body, and the connection stays usable.
+            let port = try #require(URL(string: harness.proxyURL)?.port)
+            let head = try RawHTTP.exchange(
+                port: port, bytes: Array("HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + RawHTTP.get("/health", close: true))
+            let text = String(decoding: head, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 405"))
+            #expect(text.contains(#"{"status":"ok"}"#))
+            #expect(!text.contains("method_not_allowed"))
+        }
+    }
+
+    @Test("a kept-alive upstream connection that closes under a request is retried once on a new one")
+    func staleConnectionRetry() async throws {
+        let upstream = try await QuirkyUpstream.start()
+        do {
+            try await ProxyHarness.run(mock: nil, configure: { $0.upstream = "http://127.0.0.1:\(upstream.port)" }) { harness in
+                for round in 0..<3 {
+                    let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
+                    #expect(answer.status == 200, "round \(round)")
+                    #expect(try answer.json()["id"] as? String == "chatcmpl-quirky-\(round)")
+                }
+                // Rounds 2 and 3 each found the pooled connection dead on arrival and opened another.
+                #expect(upstream.state.withLock { $0.connections } == 3)
+                #expect(upstream.state.withLock { $0.answered } == 3)
+            }
+        } catch {
+            try await upstream.stop()
+            throw error
+        }
+        try await upstream.stop()
+    }
+
+    @Test("an upstream that answers with Connection: close is not reused, and every request still succeeds")
+    func upstreamConnectionClose() async throws {
+        let upstream = try await QuirkyUpstream.start(closeEach: true)
+        do {
+            try await ProxyHarness.run(mock: nil, configure: { $0.upstream = "http://127.0.0.1:\(upstream.port)" }) { harness in
+                for _ in 0..<3 {
+                    let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
+                    #expect(answer.status == 200)
+                }
+                #expect(upstream.state.withLock { $0.connections } == 3)
+            }
+        } catch {
+            try await upstream.stop()
+            throw error
+        }
+        try await upstream.stop()
+    }
+
+    @Test("upstream base URLs parse into host, port, TLS and path prefix; bad ones are refused")
+    func upstreamTargets() throws {
+        let plain = try #require(UpstreamTarget(baseURL: "http://vllm:8000"))
+        #expect(plain.host == "vllm" && plain.port == 8000 && !plain.usesTLS && plain.basePath == "" && plain.hostHeader == "vllm:8000")
+        let tls = try #require(UpstreamTarget(baseURL: "HTTPS://Example.org/prefix/"))
+        #expect(tls.port == 443 && tls.usesTLS && tls.basePath == "/prefix" && tls.hostHeader == "Example.org")
+        let v6 = try #require(UpstreamTarget(baseURL: "http://[::1]:9000"))
+        #expect(v6.host == "::1" && v6.port == 9000 && v6.hostHeader == "[::1]:9000")
+        for bad in ["vllm:8000", "ftp://x", "http://", "http://:80", "http://h:0", "http://h:99999", "http://h:x", "http://u@h", "http://[::1"] {
+            #expect(UpstreamTarget(baseURL: bad) == nil, "\(bad)")
+        }
+    }
+}
+
+/// Blocking loopback socket I/O for the tests that need exact bytes on the wire.
+enum RawHTTP {
+    static func get(_ path: String, close: Bool = false) -> [UInt8] {
+        Array("GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
+    }
+
+    static func post(_ path: String, body: String) -> [UInt8] {
+        Array(
+            "POST \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                .utf8)
+    }
+
+    /// Writes `bytes` in one go and reads until the server closes (10 s at most).
+    static func exchange(port: Int, bytes: [UInt8]) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError() }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw RawHTTPError() }
+        var sent = 0
+        while sent < bytes.count {
+            let written = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard written > 0 else { throw RawHTTPError() }
+            sent += written
+        }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { break }
+            guard count > 0 else { throw RawHTTPError() }
+            received += chunk[..<count]
+        }
+        return received
+    }
+}
+
+struct RawHTTPError: Error {}

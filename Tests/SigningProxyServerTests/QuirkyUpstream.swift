@@ -1,0 +1,82 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A loopback upstream with connection habits mock-vllm does not have: it answers the first request
+/// on a connection and closes the connection when a second one arrives (an idle close racing a
+/// request), or, with `closeEach`, answers every request with `Connection: close`.
+final class QuirkyUpstream: Sendable {
+    struct State {
+        var connections = 0
+        var answered = 0
+    }
+
+    let state = Mutex(State())
+    let closeEach: Bool
+    private let channel = Mutex<(any Channel)?>(nil)
+
+    var port: Int { channel.withLock { $0?.localAddress?.port ?? 0 } }
+
+    private init(closeEach: Bool) {
+        self.closeEach = closeEach
+    }
+
+    static func start(closeEach: Bool = false) async throws -> QuirkyUpstream {
+        let upstream = QuirkyUpstream(closeEach: closeEach)
+        let bound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(Handler(upstream: upstream))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        upstream.channel.withLock { $0 = bound }
+        return upstream
+    }
+
+    func stop() async throws {
+        try await channel.withLock { $0 }?.close()
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let upstream: QuirkyUpstream
+        var requestsOnConnection = 0
+
+        init(upstream: QuirkyUpstream) {
+            self.upstream = upstream
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            upstream.state.withLock { $0.connections += 1 }
+            context.fireChannelActive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            requestsOnConnection += 1
+            if requestsOnConnection > 1 && !upstream.closeEach {
+                context.close(promise: nil)
+                return
+            }
+            let number = upstream.state.withLock { state -> Int in
+                defer { state.answered += 1 }
+                return state.answered
+            }
+            let body = ByteBuffer(string: #"{"id":"chatcmpl-quirky-\#(number)","object":"chat.completion","choices":[]}"#)
+            var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": "\(body.readableBytes)"]
+            if upstream.closeEach { headers.add(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            let closeEach = upstream.closeEach
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                if closeEach { context.close(promise: nil) }
+            }
+        }
+    }
+}
