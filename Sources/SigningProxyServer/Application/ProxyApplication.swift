@@ -39,13 +39,6 @@ package struct ProxyApplication: Sendable {
         let router = Router(context: ProxyRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
         let authenticator = BearerAuthenticator(tokens: configuration.tokens)
-        let completions = CompletionProxy(
-            configuration: configuration,
-            client: upstream.http,
-            authenticator: authenticator,
-            notary: notary,
-            metrics: metrics
-        )
         let signatures = SignatureRoute(authenticator: authenticator, notary: notary, keys: keys, metrics: metrics)
         let passThrough = PassThroughRoute(configuration: configuration, client: upstream.http)
         let metrics = self.metrics
@@ -56,15 +49,8 @@ package struct ProxyApplication: Sendable {
         router.get("/") { _, _ in Self.json("{}") }
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
         router.get("/version") { _, _ in Self.json(#"{"version":"\#(BuildInfo.version)","type":"proxy"}"#) }
-        router.post("/v1/chat/completions") { request, context in
-            try await completions.handle(request, context: context, upstreamPath: "/v1/chat/completions")
-        }
-        router.post("/v1/completions") { request, context in
-            try await completions.handle(request, context: context, upstreamPath: "/v1/completions")
-        }
-        router.get("/v1/models") { request, context in
-            try await passThrough.models(request, context: context)
-        }
+        // POST /v1/chat/completions, POST /v1/completions and GET /v1/models never reach this router:
+        // FastPathRouter serves them in each connection's pipeline (see makeApplication).
         router.get("/v1/signature/:chat_id") { request, context in
             try signatures.handle(request, context: context)
         }
@@ -116,6 +102,22 @@ package struct ProxyApplication: Sendable {
     }
 }
 
+extension ProxyApplication {
+    /// What the completion and model routes share on every connection's fast path.
+    func fastPathServices(logger: Logger) -> FastPathServices {
+        FastPathServices(
+            configuration: configuration,
+            target: UpstreamTarget(baseURL: configuration.upstreamBase),
+            authenticator: BearerAuthenticator(tokens: configuration.tokens),
+            notary: notary,
+            metrics: metrics,
+            pools: upstream.pools,
+            logger: logger,
+            upstreamTimeout: .nanoseconds(configuration.upstreamTimeout.nanoseconds)
+        )
+    }
+}
+
 /// The build identifier served at `/version`.
 package enum BuildInfo {
     package static let version = "0.1.0"
@@ -132,7 +134,9 @@ extension ProxyApplication {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher()]))
+        let services = fastPathServices(logger: logger)
+        // A fresh router per connection: it holds that connection's in-flight exchange.
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [FastPathRouter(services: services)]))
         var server = http1
         if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }

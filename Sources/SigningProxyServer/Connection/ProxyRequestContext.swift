@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOCore
 
-/// Per-request context: Hummingbird's core storage plus the client's connection, which streams watch.
+/// Per-request context of the general router: Hummingbird's core storage and the client's connection.
 package struct ProxyRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// The connection the request arrived on.
@@ -10,13 +10,5 @@ package struct ProxyRequestContext: RequestContext {
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.channel = source.channel
-    }
-
-    /// The watcher installed in this connection's pipeline, if any.
-    func connectionState() async -> ClientConnectionState? {
-        let channel = self.channel
-        return try? await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.handler(type: ClientConnectionWatcher.self).state
-        }.get()
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Unauthenticated GETs answered from vLLM: `/v1/models` body as is, and vLLM's metrics text.
+/// vLLM's metrics text for `/v1/metrics` (the models list is relayed on the fast path).
 struct PassThroughRoute: Sendable {
     let configuration: ProxyConfiguration
     let client: HTTPClient
@@ -26,18 +26,5 @@ struct PassThroughRoute: Sendable {
             logger.warning("upstream request failed", metadata: ["error": "\(error)"])
             throw OpenAIError.upstreamFailure(error)
         }
-    }
-
-    func models(_ request: Request, context: some RequestContext) async throws -> Response {
-        let upstream = try await fetch("/v1/models", logger: context.logger)
-        guard JSONCheck.isJSON(upstream.body) else {
-            // A 200 that is not JSON is a broken upstream; an error page keeps its status in the envelope.
-            throw upstream.status == 200 ? OpenAIError.upstreamUnavailable : OpenAIError.upstreamStatus(upstream.status)
-        }
-        return Response(
-            status: .init(code: upstream.status),
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: upstream.body)
-        )
     }
 }
