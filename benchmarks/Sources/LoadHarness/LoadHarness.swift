@@ -13,7 +13,9 @@ struct LoadHarness: AsyncParsableCommand {
         discussion: """
             Starts three mock-vllm upstreams (fast, paced, slow), one signing-proxy (serve --dev) in front of \
             each, and one nginx with a server block for each; everything on 127.0.0.1. Every phase runs its \
-            targets in rounds, in a rotating order, so drift on a shared machine hits all three alike.
+            targets in rounds, in a rotating order, so drift on a shared machine hits all three alike. One more \
+            signing-proxy with SIGNING_MODE=lazy, in front of the fast upstream, joins the c=64 and \
+            /v1/signature phases, so both signing modes are reported.
             """
     )
 
@@ -161,8 +163,9 @@ struct LoadHarness: AsyncParsableCommand {
     ) async throws -> HarnessReport {
         let driver = LoadDriver(group: group)
         let names = servers.targetNames
+        let throughputNames = servers.throughputTargetNames
         var figures: [String: PhaseAccumulator] = [:]
-        for name in names { figures[name] = PhaseAccumulator() }
+        for name in throughputNames { figures[name] = PhaseAccumulator() }
 
         // Idle memory first, before any request touches the proxies.
         try await Task.sleep(for: .seconds(1))
@@ -198,9 +201,9 @@ struct LoadHarness: AsyncParsableCommand {
             }
         }
 
-        log("phase 2/5: requests/s at c=\(throughputConcurrency) (\(rounds) rounds x \(throughputSeconds) s)")
+        log("phase 2/5: requests/s at c=\(throughputConcurrency) (\(rounds) rounds x \(throughputNames.count) targets x \(throughputSeconds) s; eager and lazy signing)")
         for round in 0..<rounds {
-            for name in rotated(names, by: round) {
+            for name in rotated(throughputNames, by: round) {
                 // Who had the cores: the serving process(es) and this load generator (same 2 cores).
                 let pids = servers.pids(name, .fast)
                 let serverBefore = ProcessProbe.cpuSeconds(pids)
@@ -235,8 +238,13 @@ struct LoadHarness: AsyncParsableCommand {
             }
         }
 
-        log("phase 4/5: \(signatureIDs) signed completions, then GET /v1/signature once each at c=64")
-        let signatures = try await signatureLookups(driver: driver, servers: servers, crypto: crypto)
+        log("phase 4/5: \(signatureIDs) signed completions, then GET /v1/signature once each at c=64 (eager, then lazy twice)")
+        let signatures = try await signatureLookups(
+            driver: driver, servers: servers, crypto: crypto, target: Servers.signingProxy,
+            mode: "eager (both signatures computed before the response ends)", repeatPass: false)
+        let lazySignatures = try await signatureLookups(
+            driver: driver, servers: servers, crypto: crypto, target: Servers.signingProxyLazy,
+            mode: "lazy (each first lookup signs ecdsa, then caches it)", repeatPass: true)
         let verification = await verifyExchanges(group: group, servers: servers)
         let idleAfterLoad = servers.residentBytes(.fast)
 
@@ -257,17 +265,21 @@ struct LoadHarness: AsyncParsableCommand {
 
         return ReportBuilder(
             machine: machine, settings: settings(fileLimit: fileLimit), crypto: crypto, figures: figures,
-            signatures: signatures, memory: memory, verification: verification,
+            signatures: signatures, lazySignatures: lazySignatures, memory: memory, verification: verification,
             decomposition: decomposition.mapValues { $0.mapValues { Percentiles($0.latencies) } }
         ).build()
     }
 
     // MARK: Phases
 
-    private func signatureLookups(driver: LoadDriver, servers: Servers, crypto: CryptoBaseline) async throws -> SignatureLookupFigures {
+    /// Completions through `target`, then one ecdsa lookup per id at c=64; with `repeatPass`, a second
+    /// lookup per id (in lazy mode the first signs, the second reads what it cached).
+    private func signatureLookups(
+        driver: LoadDriver, servers: Servers, crypto: CryptoBaseline, target: String, mode: String, repeatPass: Bool
+    ) async throws -> SignatureLookupFigures {
         let concurrency = 64
         let perWorker = max(1, signatureIDs / concurrency)
-        let proxy = try servers.address(Servers.signingProxy, .fast)
+        let proxy = try servers.address(target, .fast)
         let nonStreamed = RequestSpec.chat(stream: false, token: Servers.token)
         let (made, _) = try await driver.run(
             target: proxy, concurrency: concurrency, warmUp: .zero, duration: .seconds(120),
@@ -279,21 +291,38 @@ struct LoadHarness: AsyncParsableCommand {
             target: proxy, concurrency: concurrency, warmUp: .zero, duration: .seconds(120),
             maxRequestsPerWorker: each) { worker, index in lookups[(worker * each + index) % lookups.count] }
         let rate = Double(looked.completed) / seconds
+        var errors = made.errors + made.badStatus + looked.errors + looked.badStatus
+        var repeatRate: Double?
+        if repeatPass {
+            let (again, againSeconds) = try await driver.run(
+                target: proxy, concurrency: concurrency, warmUp: .zero, duration: .seconds(120),
+                maxRequestsPerWorker: each) { worker, index in lookups[(worker * each + index) % lookups.count] }
+            repeatRate = Double(again.completed) / againSeconds
+            errors += again.errors + again.badStatus
+        }
         return SignatureLookupFigures(
-            signingMode: "eager (both signatures computed before the response ends)",
+            signingMode: mode,
             ids: ids.count,
             lookupsPerSecondC64: rate,
+            repeatLookupsPerSecondC64: repeatRate,
             rawSecp256k1PerCore: crypto.secp256k1SignaturesPerSecond,
             ratioToRawSigningRate: rate / crypto.secp256k1SignaturesPerSecond,
-            errors: made.errors + made.badStatus + looked.errors + looked.badStatus
+            errors: errors
         )
     }
 
-    /// Streams a few completions through the paced proxy and checks their signatures with the
-    /// SigningProxyVerifier library (the proxy must still sign correctly under the harness).
+    /// Streams a few completions through the paced proxy and one through the lazy-signing proxy, and
+    /// checks their signatures with the SigningProxyVerifier library (both modes must still sign correctly
+    /// under the harness).
     private func verifyExchanges(group: MultiThreadedEventLoopGroup, servers: Servers) async -> VerificationFigures {
-        let checker = ExchangeChecker(group: group, port: servers.port(Servers.signingProxy, .paced), token: Servers.token)
-        return await checker.run(exchanges: 2)
+        let eager = await ExchangeChecker(group: group, port: servers.port(Servers.signingProxy, .paced), token: Servers.token)
+            .run(exchanges: 2)
+        let lazy = await ExchangeChecker(group: group, port: servers.port(Servers.signingProxyLazy, .fast), token: Servers.token)
+            .run(exchanges: 1)
+        return VerificationFigures(
+            exchanges: eager.exchanges + lazy.exchanges,
+            signaturesVerified: eager.signaturesVerified + lazy.signaturesVerified,
+            detail: "eager: \(eager.signaturesVerified) \(eager.detail); lazy: \(lazy.signaturesVerified) \(lazy.detail)")
     }
 
     private func holdStreams(
@@ -336,6 +365,7 @@ struct LoadHarness: AsyncParsableCommand {
             "fastTokens": "\(fastTokens)", "warmUpSeconds": "\(warmUpSeconds)", "signatureIDs": "\(signatureIDs)",
             "openStreams": openStreams, "holdDelayMs": "\(holdDelayMs)", "clientThreads": "\(clientThreads)",
             "openFileLimit": "\(fileLimit)", "signingMode": "eager",
+            "lazySigningTarget": "\(Servers.signingProxyLazy): SIGNING_MODE=lazy, fast upstream, c=64 and /v1/signature phases only",
         ]
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 import NIOCore
 
-/// The processes under test: three mock-vllm upstreams, a signing-proxy in front of each, and one nginx
-/// with a server block for each.
+/// The processes under test: three mock-vllm upstreams, a signing-proxy in front of each, one more
+/// signing-proxy with `SIGNING_MODE=lazy` in front of the fast upstream, and one nginx with a server block
+/// for each upstream.
 final class Servers: @unchecked Sendable {
     // Started and stopped from the harness's main task only.
 
@@ -18,6 +19,8 @@ final class Servers: @unchecked Sendable {
 
     static let direct = "direct"
     static let signingProxy = "signing-proxy"
+    /// `SIGNING_MODE=lazy`, fast upstream only: measured in the c=64 and `/v1/signature` phases.
+    static let signingProxyLazy = "signing-proxy-lazy"
     static let nginx = "nginx"
     static let token = "bench-token"
 
@@ -25,6 +28,7 @@ final class Servers: @unchecked Sendable {
     let binDir: String
     private var mocks: [ChildProcess] = []
     private var proxies: [ChildProcess] = []
+    private var lazyProxy: ChildProcess?
     private var nginxProcess: ChildProcess?
     private var nginxPorts: [Int] = []
 
@@ -35,6 +39,13 @@ final class Servers: @unchecked Sendable {
 
     var targetNames: [String] {
         nginxProcess == nil ? [Self.direct, Self.signingProxy] : [Self.direct, Self.signingProxy, Self.nginx]
+    }
+
+    /// The targets of the c=64 phase: the others and the lazy-signing proxy.
+    var throughputTargetNames: [String] {
+        var names = targetNames
+        names.insert(Self.signingProxyLazy, at: 2)
+        return names
     }
 
     func start(fastTokens: Int, pacedDelayMs: Int, pacedTokens: Int, holdDelayMs: Int, nginx: String?, fileLimit: Int) async throws {
@@ -54,18 +65,20 @@ final class Servers: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["LOG_LEVEL"] = "info"
         environment["LOG_FORMAT"] = "text"
+        environment["SIGNING_MODE"] = "eager"
         for (index, upstream) in Upstream.allCases.enumerated() {
-            let proxy = try ChildProcess(
-                name: "signing-proxy (\(upstream))", executable: "\(binDir)/signing-proxy",
-                arguments: [
-                    "serve", "--dev", "--host", "127.0.0.1", "--port", "0",
-                    "--upstream", "http://127.0.0.1:\(mocks[index].port)", "--model-name", "tiny", "--token", Self.token,
-                ],
-                environment: environment,
+            let proxy = try startProxy(
+                name: "signing-proxy (\(upstream))", upstreamPort: mocks[index].port, environment: environment,
                 logPath: "\(directory)/proxy-\(upstream).log")
             proxies.append(proxy)
             try await proxy.waitForPort(pattern: #"port=(\d+)"#, timeout: .seconds(30))
         }
+        environment["SIGNING_MODE"] = "lazy"
+        let lazy = try startProxy(
+            name: "signing-proxy lazy (fast)", upstreamPort: mocks[Upstream.fast.rawValue].port, environment: environment,
+            logPath: "\(directory)/proxy-lazy-fast.log")
+        lazyProxy = lazy
+        try await lazy.waitForPort(pattern: #"port=(\d+)"#, timeout: .seconds(30))
         guard let nginx else { return }
         nginxPorts = try Upstream.allCases.map { _ in try PortProbe.freePort() }
         let configuration = NginxConfiguration(
@@ -83,9 +96,23 @@ final class Servers: @unchecked Sendable {
         }
     }
 
+    private func startProxy(name: String, upstreamPort: Int, environment: [String: String], logPath: String) throws -> ChildProcess {
+        try ChildProcess(
+            name: name, executable: "\(binDir)/signing-proxy",
+            arguments: [
+                "serve", "--dev", "--host", "127.0.0.1", "--port", "0",
+                "--upstream", "http://127.0.0.1:\(upstreamPort)", "--model-name", "tiny", "--token", Self.token,
+            ],
+            environment: environment,
+            logPath: logPath)
+    }
+
+    /// The lazy proxy exists for the fast upstream only; asking for it on another upstream is a harness bug.
     func port(_ name: String, _ upstream: Upstream) -> Int {
         switch name {
         case Self.signingProxy: proxies[upstream.rawValue].port
+        case Self.signingProxyLazy:
+            upstream == .fast ? lazyProxy?.port ?? 0 : 0
         case Self.nginx: nginxPorts[upstream.rawValue]
         default: mocks[upstream.rawValue].port
         }
@@ -99,6 +126,7 @@ final class Servers: @unchecked Sendable {
     func pids(_ name: String, _ upstream: Upstream) -> [Int32] {
         switch name {
         case Self.signingProxy: [proxies[upstream.rawValue].pid]
+        case Self.signingProxyLazy: upstream == .fast ? lazyProxy.map { [$0.pid] } ?? [] : []
         case Self.nginx: nginxProcess.map { ProcessProbe.family($0.pid) } ?? []
         default: [mocks[upstream.rawValue].pid]
         }
@@ -113,7 +141,7 @@ final class Servers: @unchecked Sendable {
 
     func stopAll() async {
         if let nginxProcess { await nginxProcess.stop() }
-        for process in proxies + mocks { await process.stop() }
+        for process in proxies + [lazyProxy].compactMap({ $0 }) + mocks { await process.stop() }
     }
 }
 

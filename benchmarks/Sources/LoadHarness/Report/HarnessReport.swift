@@ -10,6 +10,8 @@ struct HarnessReport: Codable, Sendable {
     /// signing-proxy's figure divided by nginx's (added latencies, rps, CPU, RSS).
     var ratiosSigningProxyToNginx: [String: Double?]
     var signatureLookups: SignatureLookupFigures
+    /// The `SIGNING_MODE=lazy` proxy (fast upstream): the c=64 and `/v1/signature` phases only.
+    var lazySigning: LazySigningFigures?
     /// Keyed by `signing-proxy` and `nginx`.
     var memory: [String: MemoryFigures]
     var verification: VerificationFigures
@@ -57,10 +59,28 @@ struct AddedFigures: Codable, Sendable {
 struct SignatureLookupFigures: Codable, Sendable {
     var signingMode: String
     var ids: Int
+    /// One lookup per id; in lazy mode each of them signs.
     var lookupsPerSecondC64: Double
+    /// A second lookup per id (lazy mode only): reads of the cached signature.
+    var repeatLookupsPerSecondC64: Double?
     var rawSecp256k1PerCore: Double
     var ratioToRawSigningRate: Double
     var errors: Int
+}
+
+/// The lazy-signing proxy's figures, next to the eager proxy's from the same rounds.
+struct LazySigningFigures: Codable, Sendable {
+    /// Non-streamed completions per second at concurrency 64 (stored unsigned, in memory only).
+    var requestsPerSecondC64: Double
+    var serverCoresC64: Double
+    var loadGeneratorCoresC64: Double
+    /// Failed connections and non-200 answers in the c=64 phase.
+    var errors: Int
+    /// Lazy requests/s over the eager signing-proxy's.
+    var ratioToEager: Double?
+    /// Lazy requests/s over nginx's.
+    var ratioToNginx: Double?
+    var signatureLookups: SignatureLookupFigures
 }
 
 /// Resident memory of one proxy.

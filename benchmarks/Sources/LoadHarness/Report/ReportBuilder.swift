@@ -5,12 +5,15 @@ struct ReportBuilder {
     let crypto: CryptoBaseline
     let figures: [String: PhaseAccumulator]
     let signatures: SignatureLookupFigures
+    let lazySignatures: SignatureLookupFigures
     let memory: [String: MemoryFigures]
     let verification: VerificationFigures
     let decomposition: [String: [String: Percentiles]]
 
     func build() -> HarnessReport {
-        let targets = figures.mapValues(\.figures)
+        var targets = figures.mapValues(\.figures)
+        // The lazy proxy ran the c=64 phase only: it gets its own section, not a column of zeros.
+        let lazyTarget = targets.removeValue(forKey: Servers.signingProxyLazy)
         var added: [String: AddedFigures] = [:]
         if let direct = targets[Servers.direct] {
             for (name, target) in targets where name != Servers.direct {
@@ -29,10 +32,19 @@ struct ReportBuilder {
         let nginxAdded = added[Servers.nginx]
         let proxyMemory = memory[Servers.signingProxy]
         let nginxMemory = memory[Servers.nginx]
+        let lazy = lazyTarget.map { target in
+            LazySigningFigures(
+                requestsPerSecondC64: target.requestsPerSecondC64, serverCoresC64: target.serverCoresC64,
+                loadGeneratorCoresC64: target.loadGeneratorCoresC64, errors: target.errors,
+                ratioToEager: ratio(target.requestsPerSecondC64, proxy?.requestsPerSecondC64),
+                ratioToNginx: ratio(target.requestsPerSecondC64, nginx?.requestsPerSecondC64),
+                signatureLookups: lazySignatures)
+        }
         let ratios: [String: Double?] = [
             "addedLatencyP50": ratio(proxyAdded?.latencyP50Microseconds, nginxAdded?.latencyP50Microseconds),
             "addedLatencyP99": ratio(proxyAdded?.latencyP99Microseconds, nginxAdded?.latencyP99Microseconds),
             "requestsPerSecondC64": ratio(proxy?.requestsPerSecondC64, nginx?.requestsPerSecondC64),
+            "requestsPerSecondC64Lazy": lazy?.ratioToNginx,
             "addedTimeToFirstEventP99": ratio(proxyAdded?.timeToFirstEventP99Microseconds, nginxAdded?.timeToFirstEventP99Microseconds),
             "addedInterEventGapP99": ratio(proxyAdded?.interEventGapP99Microseconds, nginxAdded?.interEventGapP99Microseconds),
             "cpuPer1000Events": ratio(proxy?.cpuMillisecondsPer1000Events, nginx?.cpuMillisecondsPer1000Events),
@@ -43,9 +55,9 @@ struct ReportBuilder {
         ]
         return HarnessReport(
             machine: machine, settings: settings, crypto: crypto, targets: targets, added: added,
-            ratiosSigningProxyToNginx: ratios, signatureLookups: signatures, memory: memory,
+            ratiosSigningProxyToNginx: ratios, signatureLookups: signatures, lazySigning: lazy, memory: memory,
             verification: verification, latencyC1ByPath: decomposition,
-            goals: goals(proxyAdded: proxyAdded, added: added, ratios: ratios, memory: proxyMemory),
+            goals: goals(proxyAdded: proxyAdded, added: added, ratios: ratios, memory: proxyMemory, lazy: lazy),
             durationSeconds: 0)
     }
 
@@ -56,7 +68,8 @@ struct ReportBuilder {
     }
 
     private func goals(
-        proxyAdded: AddedFigures?, added: [String: AddedFigures], ratios: [String: Double?], memory: MemoryFigures?
+        proxyAdded: AddedFigures?, added: [String: AddedFigures], ratios: [String: Double?], memory: MemoryFigures?,
+        lazy: LazySigningFigures?
     ) -> [Goal] {
         func format(_ value: Double?, _ digits: Int = 2) -> String {
             value.map { String(format: "%.\(digits)f", $0) } ?? "n/a"
@@ -70,13 +83,22 @@ struct ReportBuilder {
         goals.append(Goal(
             name: "requests/s at c=64, every response hashed, signed (eager) and stored, >= 0.8x nginx's",
             measured: "\(format(rpsRatio))x", limit: "0.8x", met: rpsRatio.map { $0 >= 0.8 }))
+        let lazyRatio = lazy?.ratioToNginx
         goals.append(Goal(
-            name: "requests/s at c=64 with signatures computed on first request (lazy)",
-            measured: "not measurable: the proxy signs eagerly", limit: "0.8x", met: nil))
+            name: "requests/s at c=64 with signatures computed on first request (lazy), >= 0.8x nginx's",
+            measured: lazy.map { "\(format(lazyRatio))x (\(Int($0.requestsPerSecondC64))/s; \(format($0.ratioToEager))x eager)" }
+                ?? "not measured",
+            limit: "0.8x", met: lazyRatio.map { $0 >= 0.8 }))
         goals.append(Goal(
-            name: "signatures/s served by /v1/signature >= 0.9x raw libsecp256k1 signing rate per core",
+            name: "signatures/s served by /v1/signature >= 0.9x raw libsecp256k1 signing rate per core (eager: stored signatures)",
             measured: "\(format(signatures.ratioToRawSigningRate))x (\(Int(signatures.lookupsPerSecondC64))/s vs \(Int(signatures.rawSecp256k1PerCore))/s)",
             limit: "0.9x", met: signatures.ratioToRawSigningRate >= 0.9))
+        if let lookups = lazy?.signatureLookups {
+            goals.append(Goal(
+                name: "same, lazy: every first lookup signs ecdsa",
+                measured: "\(format(lookups.ratioToRawSigningRate))x (\(Int(lookups.lookupsPerSecondC64))/s vs \(Int(lookups.rawSecp256k1PerCore))/s)",
+                limit: "0.9x", met: lookups.ratioToRawSigningRate >= 0.9))
+        }
         let ttft = proxyAdded?.timeToFirstEventP99Microseconds
         goals.append(Goal(
             name: "added time to first token p99 <= 100 us", measured: "\(format(ttft, 1)) us", limit: "100 us",

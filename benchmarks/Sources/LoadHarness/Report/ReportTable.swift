@@ -64,6 +64,20 @@ enum ReportTable {
         lines.append(
             "GET /v1/signature at c=64: \(f(s.lookupsPerSecondC64, 0))/s over \(s.ids) ids (\(s.signingMode)); "
                 + "libsecp256k1 raw: \(f(s.rawSecp256k1PerCore, 0))/s per core; ratio \(f(s.ratioToRawSigningRate, 2))")
+        if let lazy = report.lazySigning {
+            let eager = report.targets[Servers.signingProxy]?.requestsPerSecondC64
+            let nginx = report.targets[Servers.nginx]?.requestsPerSecondC64
+            let l = lazy.signatureLookups
+            lines.append("lazy signing (SIGNING_MODE=lazy, fast upstream; c=64 and /v1/signature phases only):")
+            lines.append(
+                "  requests/s c=64: \(f(lazy.requestsPerSecondC64, 0)) (eager \(f(eager, 0)): \(f(lazy.ratioToEager, 2))x; "
+                    + "nginx \(f(nginx, 0)): \(f(lazy.ratioToNginx, 2))x); server cores \(f(lazy.serverCoresC64, 2)); "
+                    + "load generator cores \(f(lazy.loadGeneratorCoresC64, 2)); errors \(lazy.errors)")
+            lines.append(
+                "  GET /v1/signature at c=64 over \(l.ids) ids: first lookups (each signs ecdsa) \(f(l.lookupsPerSecondC64, 0))/s, "
+                    + "ratio \(f(l.ratioToRawSigningRate, 2)) to raw; repeat lookups (cached) \(f(l.repeatLookupsPerSecondC64, 0))/s; "
+                    + "errors \(l.errors)")
+        }
         let c = report.crypto
         lines.append(
             "one core: SHA-256 \(f(c.sha256MBps200B, 0)) MB/s (200 B updates), \(f(c.sha256MBps1MiB, 0)) MB/s (1 MiB); "
