@@ -48,6 +48,14 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try? JSONSerialization.jsonObject(with: Data(chatResponse.readableBytesView)))
     }
 
+    // The same two checks as `JSONCheck` makes them now: `JSONValidator` over the buffers in place (no
+    // copy, no document); the benchmark above stays as the figure to compare with.
+    let chatRequestBuffer = ByteBuffer(bytes: chatRequest)
+    Benchmark("JSONValidator-request-and-707B-response") { _ in
+        blackHole(JSONValidator.validate(chatRequestBuffer))
+        blackHole(JSONValidator.validate(chatResponse))
+    }
+
     Benchmark("707B-JSON-response-hash-and-id") { _ in
         blackHole(StreamDigest.hex(of: chatResponse))
         blackHole(TopLevelIDExtractor.stringID(in: chatResponse))
