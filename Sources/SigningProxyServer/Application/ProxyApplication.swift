@@ -135,8 +135,7 @@ extension ProxyApplication {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let services = fastPathServices(logger: logger)
-        // A fresh router per connection: it holds that connection's in-flight exchange.
-        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [FastPathRouter(services: services)]))
+        let http1 = HTTPServerBuilder { responder in FastPathHTTP1Channel(responder: responder, services: services) }
         var server = http1
         if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }

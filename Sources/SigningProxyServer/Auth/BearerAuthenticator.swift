@@ -10,21 +10,29 @@ package struct BearerAuthenticator: Sendable {
 
     /// Throws the 401 envelope unless the header carries one of the tokens.
     package func authenticate(_ headers: HTTPFields) throws(OpenAIError) {
-        guard let header = headers[.authorization], header.hasPrefix("Bearer ") else {
+        try authenticate(authorization: headers[.authorization])
+    }
+
+    /// The same check on the `Authorization` value itself, for callers that parsed headers their own way.
+    package func authenticate(authorization: String?) throws(OpenAIError) {
+        guard var header = authorization, header.hasPrefix("Bearer ") else {
             throw .missingAuthorization
         }
-        let presented = Array(header.utf8.dropFirst(7))
         // Compare against every token without early exit, so timing reveals neither which token
         // matched nor how long a matching prefix was.
-        var matched: UInt8 = 0
-        for token in tokens {
-            matched |= Self.constantTimeEquals(presented, token)
+        let matched = header.withUTF8 { utf8 -> UInt8 in
+            let presented = UnsafeBufferPointer(rebasing: utf8[7...])
+            var matched: UInt8 = 0
+            for token in tokens {
+                matched |= token.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) in Self.constantTimeEquals(presented, bytes) }
+            }
+            return matched
         }
         guard matched == 1 else { throw .invalidToken }
     }
 
     /// 1 when equal, 0 otherwise; time depends only on the lengths.
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> UInt8 {
+    static func constantTimeEquals(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> UInt8 {
         var difference: UInt8 = a.count == b.count ? 0 : 1
         let count = max(a.count, b.count)
         for index in 0..<count {

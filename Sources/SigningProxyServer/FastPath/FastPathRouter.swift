@@ -1,9 +1,9 @@
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
-/// Sits in every client connection's pipeline, after HTTP parsing and before the general router, and
-/// serves the completion and model routes itself, on the connection's event loop.
+/// Sits in every client connection's pipeline, right after HTTP parsing and before the general router
+/// (see ``FastPathHTTP1Channel``), and serves the completion and model routes itself, on the
+/// connection's event loop, in NIO's own HTTP types: no conversion for the router behind it.
 ///
 /// Hummingbird runs each request as a Swift task and AsyncHTTPClient runs the upstream request on
 /// another loop, so one proxied request crossed threads several times; on a small machine each wake-up
@@ -11,10 +11,10 @@ import NIOHTTPTypes
 /// one thread. Other requests pass through untouched. Requests are answered in order: a request that
 /// arrives while another's response is in flight waits here (HTTP/1.1 pipelining).
 final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum Owner {
         case fastPath(ProxyExchange)
@@ -28,7 +28,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whose response is being written.
     private var responder: Owner?
     /// Parts that arrived while a response was in flight, in order.
-    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var readHeldBack = false
     /// A graceful shutdown arrived while a fast-path response was in flight: close when it ends.
     private var quiesceHeld = false
@@ -52,11 +52,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         process(part, context: context)
     }
 
-    private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
-            let route = head.path.flatMap { FastPathServices.route(method: head.method.rawValue, path: $0) }
-            guard let route else {
+            guard let route = FastPathServices.route(method: head.method, path: head.uri) else {
                 reader = .router
                 responder = .router
                 context.fireChannelRead(wrapInboundOut(part))
@@ -149,12 +148,12 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
 
     var isClientWritable: Bool { context?.channel.isWritable ?? false }
 
-    func writeHead(_ response: HTTPResponse) {
+    func writeHead(_ response: HTTPResponseHead) {
         context?.write(wrapOutboundOut(.head(response)), promise: nil)
     }
 
     func writeBody(_ buffer: ByteBuffer) {
-        context?.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
     func flush() {
@@ -200,7 +199,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-extension HTTPRequestPart {
+extension HTTPServerRequestPart {
     fileprivate var isHead: Bool {
         if case .head = self { return true }
         return false

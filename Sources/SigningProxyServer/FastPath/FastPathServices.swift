@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// What every connection's fast path shares: settings, the notary, metrics and the upstream pools.
 struct FastPathServices: Sendable {
@@ -23,18 +24,18 @@ struct FastPathServices: Sendable {
     }
 
     /// Matches a request line, ignoring the query and trailing slashes as the general router does.
-    static func route(method: String, path: String) -> Route? {
+    static func route(method: HTTPMethod, path: String) -> Route? {
         var end = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? path.utf8.endIndex
         while end > path.utf8.startIndex, path.utf8[path.utf8.index(before: end)] == UInt8(ascii: "/") {
             end = path.utf8.index(before: end)
         }
         switch path.utf8[path.utf8.startIndex..<end] {
         case let bare where bare.elementsEqual("/v1/chat/completions".utf8):
-            return method == "POST" ? .completion(upstreamPath: "/v1/chat/completions") : .wrongMethod
+            return method == .POST ? .completion(upstreamPath: "/v1/chat/completions") : .wrongMethod
         case let bare where bare.elementsEqual("/v1/completions".utf8):
-            return method == "POST" ? .completion(upstreamPath: "/v1/completions") : .wrongMethod
+            return method == .POST ? .completion(upstreamPath: "/v1/completions") : .wrongMethod
         case let bare where bare.elementsEqual("/v1/models".utf8):
-            return method == "GET" ? .models : .wrongMethod
+            return method == .GET ? .models : .wrongMethod
         default:
             return nil
         }

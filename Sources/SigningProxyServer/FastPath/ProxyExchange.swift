@@ -1,4 +1,3 @@
-import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -21,7 +20,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
 
     private let services: FastPathServices
     private let route: FastPathServices.Route
-    private let head: HTTPRequest
+    private let head: HTTPRequestHead
     private let client: FastPathRouter
     private let eventLoop: any EventLoop
     private var logger: Logger { services.logger }
@@ -32,7 +31,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private var tooLarge = false
     private var rejection: OpenAIError?
     private var requestHash = ""
-    private let closeAfterResponse: Bool
+    private var closeAfterResponse: Bool
 
     private var upstream: UpstreamConnection?
     private var pool: UpstreamPool?
@@ -45,20 +44,18 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private var lastUpstreamActivity = NIODeadline.now()
     private var timeoutTask: Scheduled<Void>?
 
-    private static let e2eeHeaders: [HTTPField.Name] = [
+    private static let e2eeHeaders = [
         "X-Signing-Algo", "X-Client-Pub-Key", "X-Model-Pub-Key", "X-E2EE-Version", "X-E2EE-Nonce",
         "X-E2EE-Timestamp",
-    ].compactMap { HTTPField.Name($0) }
-    private static let requestHashHeader = HTTPField.Name("X-Request-Hash")!
-    private static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
+    ]
 
-    init(services: FastPathServices, route: FastPathServices.Route, head: HTTPRequest, client: FastPathRouter, eventLoop: any EventLoop) {
+    init(services: FastPathServices, route: FastPathServices.Route, head: HTTPRequestHead, client: FastPathRouter, eventLoop: any EventLoop) {
         self.services = services
         self.route = route
         self.head = head
         self.client = client
         self.eventLoop = eventLoop
-        self.closeAfterResponse = head.headerFields[.connection]?.lowercased().contains("close") ?? false
+        self.closeAfterResponse = !head.isKeepAlive
     }
 
     // MARK: Request
@@ -67,12 +64,12 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         guard case .completion = route else { return }
         services.metrics.increment(.completionRequests)
         do {
-            try services.authenticator.authenticate(head.headerFields)
+            try services.authenticator.authenticate(authorization: head.headers.first(name: "authorization"))
         } catch {
             rejection = error
             return
         }
-        if let declared = head.headerFields[.contentLength].flatMap({ Int($0) }), declared > services.configuration.maxRequestSize {
+        if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > services.configuration.maxRequestSize {
             tooLarge = true
         }
     }
@@ -120,14 +117,14 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         if tooLarge { throw OpenAIError.payloadTooLarge(limit: limit) }
         let body = requestBody ?? ByteBuffer()
         guard JSONCheck.isObject(body) else { throw OpenAIError.invalidJSON }
-        if Self.e2eeHeaders.contains(where: { head.headerFields[$0] != nil }) { throw OpenAIError.e2eeUnsupported }
+        if Self.e2eeHeaders.contains(where: { head.headers.contains(name: $0) }) { throw OpenAIError.e2eeUnsupported }
         // Every caller that passed authentication holds a TOKEN token and is privileged (API.md §2, §4.3).
-        requestHash = try Self.requestHashOverride(head.headerFields) ?? StreamDigest.hex(of: body)
+        requestHash = try Self.requestHashOverride(head.headers.first(name: "x-request-hash")) ?? StreamDigest.hex(of: body)
     }
 
     /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (API.md §4.3).
-    static func requestHashOverride(_ headers: HTTPFields) throws(OpenAIError) -> String? {
-        guard let raw = headers[requestHashHeader] else { return nil }
+    static func requestHashOverride(_ raw: String?) throws(OpenAIError) -> String? {
+        guard let raw else { return nil }
         let value = raw.trimmingWhitespace().lowercased()
         guard value.utf8.count == 64, value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         else { throw .invalidRequestHash }
@@ -152,6 +149,10 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 reusedConnection = reused
                 connection.delegate = self
                 connection.send(upstreamHead(), body: requestBody)
+                if retried || !reused {
+                    // Nothing left to retry with: let the client connection's receive buffer be reused.
+                    requestBody = nil
+                }
                 state = .awaitingHead
                 lastUpstreamActivity = .now()
                 armTimeout()
@@ -201,7 +202,9 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             } else if response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true {
                 services.metrics.increment(.streamingResponses)
                 state = .streaming
-                client.writeHead(HTTPResponse(status: .ok, headerFields: streamHeaders()))
+                // HTTP/1.0 has no chunked encoding: the stream ends when the connection does.
+                if head.version.major == 1 && head.version.minor == 0 { closeAfterResponse = true }
+                client.writeHead(HTTPResponseHead(version: head.version, status: .ok, headers: streamHeaders()))
             } else {
                 services.metrics.increment(.jsonResponses)
                 state = .collecting(status: 200)
@@ -335,13 +338,14 @@ final class ProxyExchange: UpstreamConnectionDelegate {
 
     // MARK: Answers
 
-    private func streamHeaders() -> HTTPFields {
-        var fields = HTTPFields()
-        fields[.contentType] = "text/event-stream; charset=utf-8"
-        fields[.cacheControl] = "no-cache"
-        fields[Self.accelBuffering] = "no"
-        if closeAfterResponse { fields[.connection] = "close" }
-        return fields
+    private func streamHeaders() -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4)
+        headers.add(name: "Content-Type", value: "text/event-stream; charset=utf-8")
+        headers.add(name: "Cache-Control", value: "no-cache")
+        headers.add(name: "X-Accel-Buffering", value: "no")
+        if closeAfterResponse { headers.add(name: "Connection", value: "close") }
+        return headers
     }
 
     private func finishStream() {
@@ -409,13 +413,14 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         guard !isDone else { return }
         state = .done
         cancelTimeout()
-        var fields = HTTPFields()
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(body.readableBytes)
-        if closeAfterResponse { fields[.connection] = "close" }
-        client.writeHead(HTTPResponse(status: .init(code: status), headerFields: fields))
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(3)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        if closeAfterResponse { headers.add(name: "Connection", value: "close") }
+        client.writeHead(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers))
         // A HEAD answer carries the headers only.
-        if head.method != .head { client.writeBody(body) }
+        if head.method != .HEAD { client.writeBody(body) }
         client.finish(self, closeConnection: closeAfterResponse)
     }
 

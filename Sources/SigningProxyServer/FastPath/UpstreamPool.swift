@@ -106,7 +106,8 @@ final class UpstreamPool: @unchecked Sendable {
                     if let sslContext {
                         try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
                     }
-                    try sync.addHTTPClientHandlers()
+                    // The proxy writes every upstream header itself, from constants and validated values.
+                    try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try sync.addHandler(UpstreamConnection())
                 }
             }
