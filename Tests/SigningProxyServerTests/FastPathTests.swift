@@ -96,6 +96,39 @@ struct FastPathTests {
         try await upstream.stop()
     }
 
+    @Test("signature lookups: percent-encoded ids, query parsing, 405 for other methods, 404 past one component")
+    func signatureRoute() async throws {
+        try await ProxyHarness.run { harness in
+            let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
+            let id = try #require(try answer.json()["id"] as? String)
+            let encoded = id.replacingOccurrences(of: "-", with: "%2D")
+            for path in ["/v1/signature/\(encoded)", "/v1/signature/\(id)?x=1&signing_algo=ed%32%35519&signing_algo=ecdsa"] {
+                let lookup = try await harness.send(.GET, path)
+                #expect(lookup.status == 200, "\(path)")
+                let algorithm = try lookup.json()["signing_algo"] as? String
+                #expect(algorithm == (path.contains("ed%32") ? "ed25519" : "ecdsa"))
+            }
+            try expectEnvelope(try await harness.send(.POST, "/v1/signature/\(id)"), status: 405, type: "method_not_allowed")
+            try expectEnvelope(try await harness.send(.GET, "/v1/signature/\(id)/extra"), status: 404, type: "not_found")
+            try expectEnvelope(try await harness.send(.GET, "/v1/signature/%zz"), status: 404, type: "not_found")
+        }
+    }
+
+    @Test("percent-decoding and query values")
+    func percentDecoding() {
+        #expect(PercentDecoding.decode(Array("a%2Db%20c".utf8)) == "a-b c")
+        #expect(PercentDecoding.decode(Array("a+b".utf8)) == "a+b")
+        #expect(PercentDecoding.decode(Array("a+b".utf8), plusIsSpace: true) == "a b")
+        #expect(PercentDecoding.decode(Array("%e2%82%ac".utf8)) == "€")
+        for bad in ["%", "%2", "%zz", "%ff", "%c3"] {
+            #expect(PercentDecoding.decode(Array(bad.utf8)) == nil, "\(bad)")
+        }
+        #expect(FastPathServices.queryValue("signing_algo", in: "/x?signing_algo=ed25519") == "ed25519")
+        #expect(FastPathServices.queryValue("signing_algo", in: "/x?a=1&&signing%5Falgo=e+d#frag") == "e d")
+        #expect(FastPathServices.queryValue("signing_algo", in: "/x?signing_algo") == "")
+        #expect(FastPathServices.queryValue("signing_algo", in: "/x") == nil)
+    }
+
     @Test("upstream base URLs parse into host, port, TLS and path prefix; bad ones are refused")
     func upstreamTargets() throws {
         let plain = try #require(UpstreamTarget(baseURL: "http://vllm:8000"))

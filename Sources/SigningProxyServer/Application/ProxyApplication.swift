@@ -39,7 +39,6 @@ package struct ProxyApplication: Sendable {
         let router = Router(context: ProxyRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
         let authenticator = BearerAuthenticator(tokens: configuration.tokens)
-        let signatures = SignatureRoute(authenticator: authenticator, notary: notary, keys: keys, metrics: metrics)
         let passThrough = PassThroughRoute(configuration: configuration, client: upstream.http)
         let metrics = self.metrics
         let store = self.store
@@ -49,11 +48,8 @@ package struct ProxyApplication: Sendable {
         router.get("/") { _, _ in Self.json("{}") }
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
         router.get("/version") { _, _ in Self.json(#"{"version":"\#(BuildInfo.version)","type":"proxy"}"#) }
-        // POST /v1/chat/completions, POST /v1/completions and GET /v1/models never reach this router:
-        // FastPathRouter serves them in each connection's pipeline (see makeApplication).
-        router.get("/v1/signature/:chat_id") { request, context in
-            try signatures.handle(request, context: context)
-        }
+        // Completions, /v1/models and /v1/signature/{chat_id} never reach this router: FastPathRouter
+        // serves them in each connection's pipeline (see makeApplication).
         router.get("/v1/attestation/report") { request, _ in
             if requireAuth { try authenticator.authenticate(request.headers) }
             metrics.increment(.attestationReports)
@@ -110,6 +106,8 @@ extension ProxyApplication {
             target: UpstreamTarget(baseURL: configuration.upstreamBase),
             authenticator: BearerAuthenticator(tokens: configuration.tokens),
             notary: notary,
+            signatures: SignatureRoute(
+                authenticator: BearerAuthenticator(tokens: configuration.tokens), notary: notary, keys: keys, metrics: metrics),
             metrics: metrics,
             pools: upstream.pools,
             logger: logger,

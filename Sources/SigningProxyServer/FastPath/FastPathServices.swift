@@ -9,6 +9,7 @@ struct FastPathServices: Sendable {
     let target: UpstreamTarget?
     let authenticator: BearerAuthenticator
     let notary: ExchangeNotary
+    let signatures: SignatureRoute
     let metrics: ProxyMetrics
     let pools: UpstreamPools
     let logger: Logger
@@ -19,6 +20,8 @@ struct FastPathServices: Sendable {
     enum Route {
         case completion(upstreamPath: String)
         case models
+        /// `GET /v1/signature/{chat_id}`: the decoded id and the `signing_algo` query value.
+        case signature(chatID: String, algorithm: String?)
         /// A fast-path URL with a method it does not serve.
         case wrongMethod
     }
@@ -36,8 +39,29 @@ struct FastPathServices: Sendable {
             return method == .POST ? .completion(upstreamPath: "/v1/completions") : .wrongMethod
         case let bare where bare.elementsEqual("/v1/models".utf8):
             return method == .GET ? .models : .wrongMethod
+        case let bare where bare.starts(with: "/v1/signature/".utf8):
+            let component = bare.dropFirst("/v1/signature/".utf8.count)
+            // One path component, percent-decoded; anything else is left to the general router's 404.
+            guard !component.isEmpty, !component.contains(UInt8(ascii: "/")),
+                let chatID = PercentDecoding.decode(component)
+            else { return nil }
+            guard method == .GET else { return .wrongMethod }
+            return .signature(chatID: chatID, algorithm: queryValue("signing_algo", in: path))
         default:
             return nil
         }
+    }
+
+    /// The first value of `name` in the query string, percent-decoded (`+` is a space, as in forms).
+    static func queryValue(_ name: String, in path: String) -> String? {
+        guard let start = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        let query = path.utf8[path.utf8.index(after: start)...].prefix { $0 != UInt8(ascii: "#") }
+        for pair in query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let key = pair.prefix { $0 != UInt8(ascii: "=") }
+            guard PercentDecoding.decode(key, plusIsSpace: true) == name else { continue }
+            let value = pair.dropFirst(key.count).dropFirst()
+            return PercentDecoding.decode(value, plusIsSpace: true)
+        }
+        return nil
     }
 }

@@ -96,6 +96,15 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         switch route {
         case .wrongMethod:
             respond(OpenAIError.methodNotAllowed)
+        case .signature(let chatID, let algorithm):
+            do {
+                let body = try services.signatures.answer(
+                    chatID: chatID, algorithm: algorithm, authorization: head.headers.first(name: "authorization"),
+                    logger: logger)
+                respond(status: 200, body: body)
+            } catch {
+                respond(error)
+            }
         case .models:
             sendUpstream()
         case .completion:
@@ -178,7 +187,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             path = upstreamPath
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: String(requestBody?.readableBytes ?? 0))
-        case .models, .wrongMethod:
+        case .models, .wrongMethod, .signature:
             path = "/v1/models"
         }
         return HTTPRequestHead(version: .http1_1, method: route.isModels ? .GET : .POST, uri: (services.target?.basePath ?? "") + path, headers: headers)
@@ -399,7 +408,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 logger.warning("upstream response has no string id; left unsigned")
             }
             respond(status: 200, body: body)
-        case .wrongMethod:
+        case .wrongMethod, .signature:
             respond(OpenAIError.methodNotAllowed)
         }
     }

@@ -1,30 +1,33 @@
-import Hummingbird
+import Logging
 import NIOCore
 import SigningCore
 
-/// `GET /v1/signature/{chat_id}` (API.md §7).
+/// `GET /v1/signature/{chat_id}` (API.md §7), served on the fast path.
 struct SignatureRoute: Sendable {
     let authenticator: BearerAuthenticator
     let notary: ExchangeNotary
     let keys: SigningKeys
     let metrics: ProxyMetrics
 
-    func handle(_ request: Request, context: some RequestContext) throws -> Response {
-        try authenticator.authenticate(request.headers)
+    /// The JSON answer for `chatID`.
+    /// - Parameters:
+    ///   - algorithm: the `signing_algo` query value; `nil` means ecdsa.
+    /// - Throws: 401 before anything else, then 404 for an unknown id (even with a bad algorithm),
+    ///   then 400 for an algorithm other than `ecdsa` or `ed25519`.
+    func answer(chatID: String, algorithm name: String?, authorization: String?, logger: Logger) throws(OpenAIError) -> ByteBuffer {
+        try authenticator.authenticate(authorization: authorization)
         metrics.increment(.signatureLookups)
-        let chatID = context.parameters.get("chat_id") ?? ""
-        // The lookup comes first, so an unknown id with a bad algorithm is a 404.
         guard let record = notary.lookup(chatID) else { throw OpenAIError.chatNotFound }
-        let name = request.uri.queryParameters.get("signing_algo") ?? "ecdsa"
-        guard let algorithm = SignatureAlgorithm(rawValue: String(name)) else { throw OpenAIError.invalidSigningAlgo }
+        guard let algorithm = SignatureAlgorithm(rawValue: name ?? "ecdsa") else { throw OpenAIError.invalidSigningAlgo }
         // With SIGNING_MODE=lazy the first lookup for this algorithm signs here.
-        let signature = try notary.signature(algorithm, of: record, chatID: chatID, logger: context.logger)
+        let signature = try notary.signature(algorithm, of: record, chatID: chatID, logger: logger)
         let address =
             switch algorithm {
             case .ecdsa: keys.ecdsaAddress.checksummed
             case .ed25519: keys.ed25519PublicKeyHex
             }
         var body = ByteBuffer()
+        body.reserveCapacity(record.text.utf8.count + signature.utf8.count + 160)
         body.writeString(#"{"text":"#)
         body.writeString(JSONString.quoted(record.text))
         body.writeString(#","signature":""#)
@@ -34,6 +37,6 @@ struct SignatureRoute: Sendable {
         body.writeString(#"","signing_algo":""#)
         body.writeString(algorithm.rawValue)
         body.writeString(#""}"#)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        return body
     }
 }
