@@ -22,7 +22,7 @@ struct FastPathTests {
                 + RawHTTP.post("/v1/chat/completions", body: Self.streamedChat)
                 + RawHTTP.get("/v1/models")
                 + RawHTTP.get("/version", close: true)
-            let answer = try RawHTTP.exchange(port: port, bytes: requests)
+            let answer = try await RawHTTP.exchange(port: port, bytes: requests)
             let text = String(decoding: answer, as: UTF8.self)
             #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 6)
             let markers = [#""object":"chat.completion""#, #"{"status":"ok"}"#, "data: [DONE]", #""object":"list""#, #""type":"proxy""#]
@@ -48,7 +48,7 @@ struct FastPathTests {
             #expect(try answer.json()["object"] as? String == "chat.completion")
             // HEAD gets the headers of the answer and no body, and the connection stays usable.
             let port = try #require(URL(string: harness.proxyURL)?.port)
-            let head = try RawHTTP.exchange(
+            let head = try await RawHTTP.exchange(
                 port: port, bytes: Array("HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + RawHTTP.get("/health", close: true))
             let text = String(decoding: head, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 405"))
@@ -114,6 +114,25 @@ struct FastPathTests {
         }
     }
 
+    @Test("a graceful shutdown lets a stream in flight finish, [DONE] included")
+    func shutdownDuringStream() async throws {
+        var mock = MockVLLMConfiguration()
+        mock.tokens = 12
+        mock.delay = .milliseconds(40)
+        try await ProxyHarness.run(mock: mock) { harness in
+            let port = try #require(URL(string: harness.proxyURL)?.port)
+            let body = #"{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":12,"stream":true}"#
+            async let answer = RawHTTP.exchange(port: port, bytes: RawHTTP.post("/v1/chat/completions", body: body))
+            // Let the stream start, then shut down while it is mid-way (12 events, 40 ms apart).
+            try await Task.sleep(for: .milliseconds(150))
+            await harness.shutdown()
+            let text = String(decoding: try await answer, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.contains("data: [DONE]"))
+            #expect(text.hasSuffix("0\r\n\r\n"), "the chunked body ends properly")
+        }
+    }
+
     @Test("percent-decoding and query values")
     func percentDecoding() {
         #expect(PercentDecoding.decode(Array("a%2Db%20c".utf8)) == "a-b c")
@@ -156,7 +175,14 @@ enum RawHTTP {
     }
 
     /// Writes `bytes` in one go and reads until the server closes (10 s at most).
-    static func exchange(port: Int, bytes: [UInt8]) throws -> [UInt8] {
+    ///
+    /// The socket calls block, so they run on NIO's thread pool: blocking a cooperative-pool thread
+    /// would starve the in-process servers of the tests running beside this one.
+    static func exchange(port: Int, bytes: [UInt8]) async throws -> [UInt8] {
+        try await NIOThreadPool.singleton.runIfActive { try blockingExchange(port: port, bytes: bytes) }
+    }
+
+    private static func blockingExchange(port: Int, bytes: [UInt8]) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError() }
         defer { close(fd) }

@@ -16,6 +16,8 @@ struct ProxyHarness: Sendable {
     let upstreamURL: String
     let stats: MockVLLMStats
     let proxy: ProxyApplication
+    /// Starts the proxy's graceful shutdown (stop accepting, let in-flight responses finish).
+    let shutdown: @Sendable () async -> Void
     let token = "test-token"
 
     static let logger = Logger(label: "test")
@@ -67,7 +69,8 @@ struct ProxyHarness: Sendable {
             group.addTask { try await services.run() }
             let port = try #require(await ports.first { _ in true })
             let harness = ProxyHarness(
-                proxyURL: "http://127.0.0.1:\(port)", upstreamURL: upstreamURL, stats: stats, proxy: proxy)
+                proxyURL: "http://127.0.0.1:\(port)", upstreamURL: upstreamURL, stats: stats, proxy: proxy,
+                shutdown: { await services.triggerGracefulShutdown() })
             let outcome: Result<Void, any Error>
             do {
                 try await body(harness)

@@ -175,9 +175,9 @@ struct LoadHarness: AsyncParsableCommand {
         let streamed = RequestSpec.chat(stream: true, token: Servers.token)
         let warmUp = Duration.milliseconds(Int(warmUpSeconds * 1000))
 
-        log("phase 1/5: latency at c=1 (\(rounds) rounds x \(names.count) targets x \(latencySeconds) s)")
+        log("phase 1/5: latency at c=1 (\(rounds) rounds x \(throughputNames.count) targets x \(latencySeconds) s; eager and lazy signing)")
         for round in 0..<rounds {
-            for name in rotated(names, by: round) {
+            for name in rotated(throughputNames, by: round) {
                 let (samples, _) = try await driver.run(
                     target: try servers.address(name, .fast), concurrency: 1, warmUp: warmUp,
                     duration: .milliseconds(Int(latencySeconds * 1000))) { _, _ in nonStreamed }
@@ -365,7 +365,7 @@ struct LoadHarness: AsyncParsableCommand {
             "fastTokens": "\(fastTokens)", "warmUpSeconds": "\(warmUpSeconds)", "signatureIDs": "\(signatureIDs)",
             "openStreams": openStreams, "holdDelayMs": "\(holdDelayMs)", "clientThreads": "\(clientThreads)",
             "openFileLimit": "\(fileLimit)", "signingMode": "eager",
-            "lazySigningTarget": "\(Servers.signingProxyLazy): SIGNING_MODE=lazy, fast upstream, c=64 and /v1/signature phases only",
+            "lazySigningTarget": "\(Servers.signingProxyLazy): SIGNING_MODE=lazy, fast upstream, c=1, c=64 and /v1/signature phases only",
         ]
     }
 

@@ -80,6 +80,11 @@ struct LazySigningFigures: Codable, Sendable {
     var ratioToEager: Double?
     /// Lazy requests/s over nginx's.
     var ratioToNginx: Double?
+    /// Added latency at c=1 (lazy proxy minus direct), p50 and p99.
+    var addedLatencyP50Microseconds: Double?
+    var addedLatencyP99Microseconds: Double?
+    /// Lazy added latency p50 over nginx's added latency p50.
+    var addedLatencyP50RatioToNginx: Double?
     var signatureLookups: SignatureLookupFigures
 }
 

@@ -68,7 +68,10 @@ enum ReportTable {
             let eager = report.targets[Servers.signingProxy]?.requestsPerSecondC64
             let nginx = report.targets[Servers.nginx]?.requestsPerSecondC64
             let l = lazy.signatureLookups
-            lines.append("lazy signing (SIGNING_MODE=lazy, fast upstream; c=64 and /v1/signature phases only):")
+            lines.append("lazy signing (SIGNING_MODE=lazy, fast upstream; c=1, c=64 and /v1/signature phases only):")
+            lines.append(
+                "  added latency c=1: p50 +\(f(lazy.addedLatencyP50Microseconds, 1)) us, p99 +\(f(lazy.addedLatencyP99Microseconds, 1)) us "
+                    + "(\(f(lazy.addedLatencyP50RatioToNginx, 2))x nginx's p50)")
             lines.append(
                 "  requests/s c=64: \(f(lazy.requestsPerSecondC64, 0)) (eager \(f(eager, 0)): \(f(lazy.ratioToEager, 2))x; "
                     + "nginx \(f(nginx, 0)): \(f(lazy.ratioToNginx, 2))x); server cores \(f(lazy.serverCoresC64, 2)); "
