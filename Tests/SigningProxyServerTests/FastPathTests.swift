@@ -123,13 +123,48 @@ struct FastPathTests {
             let port = try #require(URL(string: harness.proxyURL)?.port)
             let body = #"{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":12,"stream":true}"#
             async let answer = RawHTTP.exchange(port: port, bytes: RawHTTP.post("/v1/chat/completions", body: body))
-            // Let the stream start, then shut down while it is mid-way (12 events, 40 ms apart).
-            try await Task.sleep(for: .milliseconds(150))
+            // Shut down once the stream is under way (12 events, 40 ms apart).
+            #expect(await harness.stats.waitUntil(timeout: .seconds(10)) { $0.streamsStarted == 1 })
+            try await Task.sleep(for: .milliseconds(80))
+            #expect(harness.stats.snapshot.streamsCompleted == 0)
             await harness.shutdown()
             let text = String(decoding: try await answer, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 200 OK"))
             #expect(text.contains("data: [DONE]"))
             #expect(text.hasSuffix("0\r\n\r\n"), "the chunked body ends properly")
+        }
+    }
+
+    @Test("a kept-alive connection that only used the fast path is closed by a graceful shutdown")
+    func shutdownClosesFastPathOnlyConnections() async throws {
+        try await ProxyHarness.run { harness in
+            let port = try #require(URL(string: harness.proxyURL)?.port)
+            // No Connection: close, so only the shutdown ends this connection (and the read).
+            async let answer = RawHTTP.exchange(port: port, bytes: RawHTTP.get("/v1/models"))
+            #expect(await harness.stats.waitUntil(timeout: .seconds(10)) { $0.requests >= 1 })
+            try await Task.sleep(for: .milliseconds(50))
+            await harness.shutdown()
+            let text = String(decoding: try await answer, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.contains(#""object":"list""#))
+        }
+    }
+
+    @Test("bytes that are not HTTP get a 400 envelope and the connection is closed")
+    func parseErrors() async throws {
+        try await ProxyHarness.run { harness in
+            let port = try #require(URL(string: harness.proxyURL)?.port)
+            for garbage in ["GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n"] {
+                let text = String(decoding: try await RawHTTP.exchange(port: port, bytes: Array(garbage.utf8)), as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 400"), "\(garbage)")
+                #expect(text.contains(#""type":"bad_request""#))
+            }
+            // After a fast-path request the same holds (the general router is still not set up).
+            let text = String(
+                decoding: try await RawHTTP.exchange(port: port, bytes: RawHTTP.get("/v1/models") + Array("\u{1}\u{2}\r\n\r\n".utf8)),
+                as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.contains("HTTP/1.1 400"))
         }
     }
 

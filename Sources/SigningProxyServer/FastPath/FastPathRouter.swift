@@ -21,7 +21,17 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         case router
     }
 
+    private enum GeneralRouter {
+        /// Not set up yet: no request for it so far.
+        case absent
+        /// Requested from the connection's task; parts wait in `queued` meanwhile.
+        case installing
+        case ready
+    }
+
     private let services: FastPathServices
+    private let gate: GeneralRouterGate
+    private var general = GeneralRouter.absent
     private var context: ChannelHandlerContext?
     /// Who reads the current request's body parts.
     private var reader: Owner?
@@ -32,9 +42,12 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeldBack = false
     /// A graceful shutdown arrived while a fast-path response was in flight: close when it ends.
     private var quiesceHeld = false
+    /// The decoder hit bytes that are not HTTP; answered with 400 once earlier requests are.
+    private var parseErrorPending = false
 
-    init(services: FastPathServices) {
+    init(services: FastPathServices, gate: GeneralRouterGate) {
         self.services = services
+        self.gate = gate
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -45,17 +58,38 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if !queued.isEmpty || (responder != nil && part.isHead) {
+        if !queued.isEmpty || (responder != nil && part.isHead) || general == .installing {
             queued.append(part)
             return
         }
         process(part, context: context)
     }
 
+    /// Called on the event loop once the general router's handlers are behind this one.
+    func generalRouterInstalled() {
+        general = .ready
+        guard let context else { return }
+        drainQueued(context: context)
+        if quiesceHeld, responder.map({ if case .fastPath = $0 { false } else { true } }) ?? true {
+            // A shutdown arrived while the router was being set up: it closes after its answer.
+            quiesceHeld = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+
     private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             guard let route = FastPathServices.route(method: head.method, path: head.uri) else {
+                guard general == .ready else {
+                    // Hold this request (and everything after it) until the router behind exists.
+                    queued.prepend(part)
+                    if general == .absent {
+                        general = .installing
+                        gate.resolve(.needed)
+                    }
+                    return
+                }
                 reader = .router
                 responder = .router
                 context.fireChannelRead(wrapInboundOut(part))
@@ -102,6 +136,16 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
                 // HTTP clients do not half-close while waiting for a response: the client is gone.
                 exchange.clientClosed()
             }
+        } else if general != .ready {
+            // Nothing behind this handler closes the connection; do what the general router would.
+            if event is ChannelShouldQuiesceEvent {
+                if queued.isEmpty { context.close(promise: nil) } else { quiesceHeld = true }
+                return
+            }
+            if let event = event as? ChannelEvent, event == .inputClosed, queued.isEmpty {
+                context.close(promise: nil)
+                return
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -110,17 +154,43 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         if case .fastPath(let exchange) = responder {
             exchange.clientClosed()
         }
+        gate.resolve(.closed)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            // Requests before the bad bytes are answered first, then a 400, then the connection closes.
+            parseErrorPending = true
+            answerParseErrorIfIdle(context: context)
+            return
+        }
         if case .fastPath(let exchange) = responder {
-            // A parse error or a reset mid-exchange: nothing more can be written on this connection.
+            // A reset mid-exchange: nothing more can be written on this connection.
             exchange.clientClosed()
             context.close(promise: nil)
             return
         }
+        guard general == .ready else {
+            context.close(promise: nil)
+            return
+        }
         context.fireErrorCaught(error)
+    }
+
+    private func answerParseErrorIfIdle(context: ChannelHandlerContext) {
+        guard parseErrorPending, responder == nil, queued.isEmpty else { return }
+        parseErrorPending = false
+        let body = OpenAIError(status: .badRequest, type: "bad_request", message: "Bad request").envelope()
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     // MARK: Outbound
@@ -184,7 +254,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private func drainQueued(context: ChannelHandlerContext) {
         var forwarded = false
         while let part = queued.first {
-            if part.isHead && responder != nil { break }
+            if (part.isHead && responder != nil) || general == .installing { break }
             queued.removeFirst()
             process(part, context: context)
             if case .router = reader ?? responder { forwarded = true }
@@ -192,6 +262,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         // The general router's channel delivers reads to its task at read-complete; these parts
         // arrive outside a read cycle, so close one for them.
         if forwarded { context.fireChannelReadComplete() }
+        answerParseErrorIfIdle(context: context)
         if queued.isEmpty && readHeldBack {
             readHeldBack = false
             context.read()

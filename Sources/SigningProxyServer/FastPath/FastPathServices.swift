@@ -16,6 +16,9 @@ struct FastPathServices: Sendable {
     /// `VLLM_PROXY_TIMEOUT_SECS` as an idle-read limit: the wait for headers and every gap between chunks.
     let upstreamTimeout: TimeAmount
 
+    /// Receive buffers for client and upstream connections: 1 KB to start, adapting between 64 B and 64 KB.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
+
     /// The routes served on the fast path; everything else goes to the router behind it.
     enum Route {
         case completion(upstreamPath: String)

@@ -199,6 +199,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         switch part {
         case .head(let response):
             guard case .awaitingHead = state else { return }
+            // An answer has begun, so there is no retry: let go of the body (and the receive buffer it is a slice of).
+            requestBody = nil
             upstreamKeepAlive = response.isKeepAlive
             let status = Int(response.status.code)
             guard case .completion = route else {
