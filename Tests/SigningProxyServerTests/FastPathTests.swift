@@ -168,6 +168,26 @@ struct FastPathTests {
         }
     }
 
+    @Test("an upstream that goes silent mid-stream is cut after the idle limit; the client sees a truncated body")
+    func silentMidStream() async throws {
+        var mock = MockVLLMConfiguration()
+        mock.tokens = 4
+        mock.delay = .seconds(3)
+        try await ProxyHarness.run(mock: mock, configure: { $0.upstreamTimeout = .milliseconds(400) }) { harness in
+            let port = try #require(URL(string: harness.proxyURL)?.port)
+            let started = ContinuousClock.now
+            let text = String(decoding: try await RawHTTP.exchange(port: port, bytes: RawHTTP.post("/v1/chat/completions", body: Self.streamedChat)), as: UTF8.self)
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.contains("data: {"))
+            #expect(!text.contains("[DONE]"))
+            #expect(!text.hasSuffix("0\r\n\r\n"), "no terminating chunk")
+            let metrics = try await harness.send(.GET, "/metrics")
+            #expect(metrics.text.contains("signing_proxy_upstream_cut_mid_stream_total 1"))
+            #expect(metrics.text.contains("signing_proxy_signatures_stored_total 0"))
+        }
+    }
+
     @Test("percent-decoding and query values")
     func percentDecoding() {
         #expect(PercentDecoding.decode(Array("a%2Db%20c".utf8)) == "a-b c")

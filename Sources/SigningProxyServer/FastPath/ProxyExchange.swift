@@ -41,8 +41,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private var upstreamSentSomething = false
     private var collected: ByteBuffer?
     private var stream = StreamingExchange()
-    private var lastUpstreamActivity = NIODeadline.now()
-    private var timeoutTask: Scheduled<Void>?
 
     private static let e2eeHeaders = [
         "X-Signing-Algo", "X-Client-Pub-Key", "X-Model-Pub-Key", "X-E2EE-Version", "X-E2EE-Nonce",
@@ -157,14 +155,12 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 upstream = connection
                 reusedConnection = reused
                 connection.delegate = self
-                connection.send(upstreamHead(), body: requestBody)
+                connection.send(upstreamHead(), body: requestBody, idleLimit: services.upstreamTimeout)
                 if retried || !reused {
                     // Nothing left to retry with: let the client connection's receive buffer be reused.
                     requestBody = nil
                 }
                 state = .awaitingHead
-                lastUpstreamActivity = .now()
-                armTimeout()
             case .failure(let error):
                 guard case .connecting = state else { return }
                 services.metrics.increment(.upstreamErrors)
@@ -195,7 +191,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {
         upstreamSentSomething = true
-        lastUpstreamActivity = .now()
         switch part {
         case .head(let response):
             guard case .awaitingHead = state else { return }
@@ -267,7 +262,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             // A kept-alive connection closed under the request before any answer: the server most
             // likely closed it as idle and never saw the request. Send once more, on a new connection.
             retried = true
-            cancelTimeout()
             sendUpstream(fresh: true)
         case .connecting, .awaitingHead, .collecting:
             services.metrics.increment(.upstreamErrors)
@@ -284,40 +278,20 @@ final class ProxyExchange: UpstreamConnectionDelegate {
 
     // MARK: Timeout
 
-    /// One timer per exchange, pushed forward lazily: reads only record the time.
-    private func armTimeout() {
-        let deadline = lastUpstreamActivity + services.upstreamTimeout
-        timeoutTask = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            timeoutTask = nil
-            switch state {
-            case .awaitingHead, .collecting, .streaming:
-                if NIODeadline.now() - lastUpstreamActivity < services.upstreamTimeout {
-                    armTimeout()
-                } else {
-                    upstreamTimedOut()
-                }
-            default:
-                break
-            }
-        }
-    }
-
-    private func cancelTimeout() {
-        timeoutTask?.cancel()
-        timeoutTask = nil
-    }
-
-    private func upstreamTimedOut() {
-        dropUpstream()
+    func upstreamTimedOut() {
         switch state {
         case .streaming:
+            dropUpstream()
             services.metrics.increment(.upstreamCutMidStream)
             logger.warning("upstream silent mid-stream; response truncated")
             abandon(closeClient: true)
-        default:
+        case .awaitingHead, .collecting:
+            dropUpstream()
             services.metrics.increment(.upstreamTimeouts)
             logger.warning("upstream timed out")
             respond(OpenAIError.upstreamTimeout)
+        case .readingRequest, .connecting, .done:
+            break
         }
     }
 
@@ -341,7 +315,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             logger.info("client went away mid-response; upstream request cancelled")
             state = .done
         }
-        cancelTimeout()
         dropUpstream()
         // After a half-close the socket is still open for writing; nobody will read it.
         client.abandon(self, closeConnection: true)
@@ -423,7 +396,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private func respond(status: Int, body: ByteBuffer) {
         guard !isDone else { return }
         state = .done
-        cancelTimeout()
         var headers = HTTPHeaders()
         headers.reserveCapacity(3)
         headers.add(name: "Content-Type", value: "application/json")
@@ -443,7 +415,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     /// Ends a response that cannot be completed: the client sees a truncated body, nothing is stored.
     private func abandon(closeClient: Bool) {
         state = .done
-        cancelTimeout()
         dropUpstream()
         client.abandon(self, closeConnection: closeClient)
     }
@@ -451,7 +422,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     // MARK: Upstream connection
 
     private func releaseUpstream() {
-        cancelTimeout()
         guard let upstream else { return }
         self.upstream = nil
         pool?.release(upstream, reusable: upstreamKeepAlive)

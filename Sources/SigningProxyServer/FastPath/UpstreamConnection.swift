@@ -7,6 +7,8 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamReadComplete()
     /// The connection closed or failed; it is gone from the pool and must not be used again.
     func upstreamClosed(error: (any Error)?)
+    /// Nothing arrived for the idle-read limit since the request was sent or the last bytes came.
+    func upstreamTimedOut()
 }
 
 /// The last handler of one keep-alive connection to vLLM: hands response parts to the exchange that
@@ -28,6 +30,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     var idleSince = NIODeadline.now()
     private var readsPaused = false
     private var readPending = false
+    /// The idle-read limit for requests on this connection, and when bytes last moved.
+    private var idleLimit = TimeAmount.seconds(600)
+    private var lastActivity = NIODeadline.now()
+    /// One timer per connection, pushed forward lazily: requests and reads only record the time, so
+    /// the timer costs nothing per request or chunk.
+    private var timer: Scheduled<Void>?
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -40,6 +48,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
         delegate?.upstreamReceived(unwrapInboundIn(data))
     }
 
@@ -65,8 +74,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     /// Sends one request; the body, when present, is written as one buffer.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer?) {
+    /// - Parameter idleLimit: how long the answer may go silent (before its head, or between chunks).
+    func send(_ head: HTTPRequestHead, body: ByteBuffer?, idleLimit: TimeAmount) {
         guard let context else { return }
+        self.idleLimit = idleLimit
+        lastActivity = .now()
+        if timer == nil { armTimer(context: context) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -94,7 +107,22 @@ final class UpstreamConnection: ChannelDuplexHandler {
         context?.close(promise: nil)
     }
 
+    private func armTimer(context: ChannelHandlerContext) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastActivity + idleLimit) { [self] in
+            timer = nil
+            // Idle in the pool: nothing to time; the next request arms the timer again.
+            guard let delegate, isOpen else { return }
+            if NIODeadline.now() - lastActivity < idleLimit {
+                armTimer(context: context)
+            } else {
+                delegate.upstreamTimedOut()
+            }
+        }
+    }
+
     private func closed(error: (any Error)?) {
+        timer?.cancel()
+        timer = nil
         let wasOpen = isOpen
         isOpen = false
         let delegate = self.delegate
