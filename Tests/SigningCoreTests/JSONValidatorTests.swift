@@ -456,7 +456,7 @@ struct JSONValidatorTests {
         corpus += try ["tdx-lite-getquote.json", "quote-report.json"].map { try FixtureLocator.bytes("dstack/\($0)") }
         corpus += (JSONValidatorCase.valid + JSONValidatorCase.invalid).map(\.bytes)
 
-        var generator = MutationGenerator(seed: 0x5EED_1503)
+        var generator = SplitMix64(seed: 0x5EED_1503)
         for _ in 0..<5_000 {
             let seed = seeds[Int(generator.next() % UInt64(seeds.count))]
             corpus.append(Self.mutate(seed, using: &generator))
@@ -510,10 +510,10 @@ struct JSONValidatorTests {
     }
 
     /// One random edit: replace, insert or delete a byte, truncate, or duplicate a range.
-    private static func mutate(_ input: [UInt8], using generator: inout MutationGenerator) -> [UInt8] {
+    private static func mutate(_ input: [UInt8], using generator: inout SplitMix64) -> [UInt8] {
         // Bytes that change the grammar, not just the text, most of the time.
         let interesting = Array(#"{}[]":,\ u0123456789-+.eEtfnr/"#.utf8) + [0x00, 0x09, 0x0A, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xE0, 0xED, 0xF4, 0xFF]
-        func randomByte(_ generator: inout MutationGenerator) -> UInt8 {
+        func randomByte(_ generator: inout SplitMix64) -> UInt8 {
             generator.next() % 4 == 0 ? UInt8(truncatingIfNeeded: generator.next()) : interesting[Int(generator.next() % UInt64(interesting.count))]
         }
         var bytes = input
@@ -535,21 +535,6 @@ struct JSONValidatorTests {
 
     static func describe(_ bytes: [UInt8]) -> String {
         String(decoding: bytes.prefix(200), as: UTF8.self).debugDescription
-    }
-}
-
-/// A deterministic generator (SplitMix64), so every run mutates the same way.
-private struct MutationGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

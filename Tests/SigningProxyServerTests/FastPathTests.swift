@@ -59,41 +59,27 @@ struct FastPathTests {
 
     @Test("a kept-alive upstream connection that closes under a request is retried once on a new one")
     func staleConnectionRetry() async throws {
-        let upstream = try await QuirkyUpstream.start()
-        do {
-            try await ProxyHarness.run(mock: nil, configure: { $0.upstream = "http://127.0.0.1:\(upstream.port)" }) { harness in
-                for round in 0..<3 {
-                    let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
-                    #expect(answer.status == 200, "round \(round)")
-                    #expect(try answer.json()["id"] as? String == "chatcmpl-quirky-\(round)")
-                }
-                // Rounds 2 and 3 each found the pooled connection dead on arrival and opened another.
-                #expect(upstream.state.withLock { $0.connections } == 3)
-                #expect(upstream.state.withLock { $0.answered } == 3)
+        try await QuirkyUpstream.withProxy { upstream, harness in
+            for round in 0..<3 {
+                let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
+                #expect(answer.status == 200, "round \(round)")
+                #expect(try answer.json()["id"] as? String == "chatcmpl-quirky-\(round)")
             }
-        } catch {
-            try await upstream.stop()
-            throw error
+            // Rounds 2 and 3 each found the pooled connection dead on arrival and opened another.
+            #expect(upstream.state.withLock { $0.connections } == 3)
+            #expect(upstream.state.withLock { $0.answered } == 3)
         }
-        try await upstream.stop()
     }
 
     @Test("an upstream that answers with Connection: close is not reused, and every request still succeeds")
     func upstreamConnectionClose() async throws {
-        let upstream = try await QuirkyUpstream.start(closeEach: true)
-        do {
-            try await ProxyHarness.run(mock: nil, configure: { $0.upstream = "http://127.0.0.1:\(upstream.port)" }) { harness in
-                for _ in 0..<3 {
-                    let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
-                    #expect(answer.status == 200)
-                }
-                #expect(upstream.state.withLock { $0.connections } == 3)
+        try await QuirkyUpstream.withProxy(closeEach: true) { upstream, harness in
+            for _ in 0..<3 {
+                let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
+                #expect(answer.status == 200)
             }
-        } catch {
-            try await upstream.stop()
-            throw error
+            #expect(upstream.state.withLock { $0.connections } == 3)
         }
-        try await upstream.stop()
     }
 
     @Test("signature lookups: percent-encoded ids, query parsing, 405 for other methods, 404 past one component")

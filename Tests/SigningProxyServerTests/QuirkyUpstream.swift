@@ -37,6 +37,25 @@ final class QuirkyUpstream: Sendable {
         return upstream
     }
 
+    /// Runs `body` with a proxy in front of a fresh upstream, and stops the upstream either way.
+    static func withProxy(
+        closeEach: Bool = false,
+        _ body: @escaping @Sendable (QuirkyUpstream, ProxyHarness) async throws -> Void
+    ) async throws {
+        let upstream = try await start(closeEach: closeEach)
+        let outcome: Result<Void, any Error>
+        do {
+            try await ProxyHarness.run(mock: nil, configure: { $0.upstream = "http://127.0.0.1:\(upstream.port)" }) { harness in
+                try await body(upstream, harness)
+            }
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        try await upstream.stop()
+        try outcome.get()
+    }
+
     func stop() async throws {
         try await channel.withLock { $0 }?.close()
     }
