@@ -197,9 +197,17 @@ struct FastPathTests {
         #expect(tls.port == 443 && tls.usesTLS && tls.basePath == "/prefix" && tls.hostHeader == "Example.org")
         let v6 = try #require(UpstreamTarget(baseURL: "http://[::1]:9000"))
         #expect(v6.host == "::1" && v6.port == 9000 && v6.hostHeader == "[::1]:9000")
+        var configuration = ProxyConfiguration()
+        configuration.modelName = "tiny"
+        configuration.tokens = ["t"]
         for bad in ["vllm:8000", "ftp://x", "http://", "http://:80", "http://h:0", "http://h:99999", "http://h:x", "http://u@h", "http://[::1"] {
             #expect(UpstreamTarget(baseURL: bad) == nil, "\(bad)")
+            // serve refuses to start with it rather than answering 502 to every request.
+            configuration.upstream = bad
+            #expect(throws: ConfigurationError.self, "\(bad)") { try configuration.validate() }
         }
+        configuration.upstream = "http://vllm:8000/"
+        #expect(throws: Never.self) { try configuration.validate() }
     }
 }
 

@@ -101,13 +101,13 @@ package struct ProxyApplication: Sendable {
 extension ProxyApplication {
     /// What the completion and model routes share on every connection's fast path.
     func fastPathServices(logger: Logger) -> FastPathServices {
-        FastPathServices(
+        let authenticator = BearerAuthenticator(tokens: configuration.tokens)
+        return FastPathServices(
             configuration: configuration,
-            target: UpstreamTarget(baseURL: configuration.upstreamBase),
-            authenticator: BearerAuthenticator(tokens: configuration.tokens),
+            target: upstream.pools.target,
+            authenticator: authenticator,
             notary: notary,
-            signatures: SignatureRoute(
-                authenticator: BearerAuthenticator(tokens: configuration.tokens), notary: notary, keys: keys, metrics: metrics),
+            signatures: SignatureRoute(authenticator: authenticator, notary: notary, metrics: metrics),
             metrics: metrics,
             pools: upstream.pools,
             logger: logger,

@@ -22,7 +22,8 @@ package struct ProxyConfiguration: Sendable {
     package var upstreamTimeout: Duration = .seconds(600)
     /// Upstream connect timeout (API.md §3.4).
     package var connectTimeout: Duration = .seconds(10)
-    /// Keep-alive connections per upstream host; vLLM serves hundreds of concurrent streams.
+    /// Idle keep-alive upstream connections kept for reuse, across all event loops. Connections in use
+    /// are not capped: one per request in flight, as vLLM expects.
     package var upstreamPoolSize = 1024
     /// `CHAT_CACHE_EXPIRATION`: signature TTL.
     package var chatCacheExpiration: Duration = .seconds(1200)
@@ -108,6 +109,10 @@ package struct ProxyConfiguration: Sendable {
         guard (0...65535).contains(port) else { throw .invalid("LISTEN_PORT", "must be 0–65535") }
         guard upstream.hasPrefix("http://") || upstream.hasPrefix("https://") else {
             throw .invalid("VLLM_BASE_URL", "must start with http:// or https://")
+        }
+        // The upstream connections parse it the same way; refuse to start rather than answer 502 to everything.
+        guard UpstreamTarget(baseURL: upstreamBase) != nil else {
+            throw .invalid("VLLM_BASE_URL", "must be http(s)://host[:port][/path], port 1–65535, no user info")
         }
         if tlsKeyPath != nil && tlsCertificatePath == nil {
             throw .invalid("TLS_KEY_PATH", "needs TLS_CERT_PATH as well")

@@ -114,10 +114,6 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.fireChannelReadComplete()
-    }
-
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .fastPath(let exchange) = responder {
             exchange.clientWritabilityChanged(context.channel.isWritable)
@@ -181,12 +177,9 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private func answerParseErrorIfIdle(context: ChannelHandlerContext) {
         guard parseErrorPending, responder == nil, queued.isEmpty else { return }
         parseErrorPending = false
-        let body = OpenAIError(status: .badRequest, type: "bad_request", message: "Bad request").envelope()
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+        let body = OpenAIError.badRequest.envelope()
+        let head = Self.jsonHead(version: .http1_1, status: .badRequest, length: body.readableBytes, close: true)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
@@ -216,7 +209,16 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Writing for the exchange
 
-    var isClientWritable: Bool { context?.channel.isWritable ?? false }
+    /// The head of a whole JSON answer: its type, its length, and `Connection: close` when the
+    /// connection ends after it.
+    static func jsonHead(version: HTTPVersion, status: HTTPResponseStatus, length: Int, close: Bool) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(3)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(length))
+        if close { headers.add(name: "Connection", value: "close") }
+        return HTTPResponseHead(version: version, status: status, headers: headers)
+    }
 
     func writeHead(_ response: HTTPResponseHead) {
         context?.write(wrapOutboundOut(.head(response)), promise: nil)

@@ -81,12 +81,17 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             requestBody = nil
             return
         }
-        if requestBody == nil {
-            // Usually the whole body arrives in one buffer: keep it, no copy.
-            requestBody = buffer
+        Self.append(buffer, to: &requestBody)
+    }
+
+    /// Adds a received piece to a body being gathered. Usually the whole body arrives in one buffer,
+    /// which is kept as it is, with no copy.
+    private static func append(_ buffer: ByteBuffer, to body: inout ByteBuffer?) {
+        if body == nil {
+            body = buffer
         } else {
             var incoming = buffer
-            requestBody!.writeBuffer(&incoming)
+            body!.writeBuffer(&incoming)
         }
     }
 
@@ -177,16 +182,17 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         headers.reserveCapacity(5)
         headers.add(name: "Host", value: services.target?.hostHeader ?? "")
         headers.add(name: "Accept", value: "application/json")
+        let method: HTTPMethod
         let path: String
         switch route {
         case .completion(let upstreamPath):
-            path = upstreamPath
+            (method, path) = (.POST, upstreamPath)
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: String(requestBody?.readableBytes ?? 0))
         case .models, .wrongMethod, .signature:
-            path = "/v1/models"
+            (method, path) = (.GET, "/v1/models")
         }
-        return HTTPRequestHead(version: .http1_1, method: route.isModels ? .GET : .POST, uri: (services.target?.basePath ?? "") + path, headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: method, uri: (services.target?.basePath ?? "") + path, headers: headers)
     }
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {
@@ -222,13 +228,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                     client.writeBody(forwarded)
                 }
             case .collecting:
-                if collected == nil {
-                    collected = buffer
-                } else {
-                    var incoming = buffer
-                    collected!.writeBuffer(&incoming)
-                }
-                if collected!.readableBytes > services.configuration.maxUpstreamResponseSize {
+                Self.append(buffer, to: &collected)
+                if let collected, collected.readableBytes > services.configuration.maxUpstreamResponseSize {
                     services.metrics.increment(.upstreamErrors)
                     logger.warning("upstream body over the limit; refused")
                     dropUpstream()
@@ -281,7 +282,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     func upstreamTimedOut() {
         switch state {
         case .streaming:
-            dropUpstream()
             services.metrics.increment(.upstreamCutMidStream)
             logger.warning("upstream silent mid-stream; response truncated")
             abandon(closeClient: true)
@@ -396,12 +396,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private func respond(status: Int, body: ByteBuffer) {
         guard !isDone else { return }
         state = .done
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(3)
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        if closeAfterResponse { headers.add(name: "Connection", value: "close") }
-        client.writeHead(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers))
+        client.writeHead(
+            FastPathRouter.jsonHead(version: head.version, status: .init(statusCode: status), length: body.readableBytes, close: closeAfterResponse))
         // A HEAD answer carries the headers only.
         if head.method != .HEAD { client.writeBody(body) }
         client.finish(self, closeConnection: closeAfterResponse)
@@ -431,14 +427,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private func dropUpstream() {
         guard let upstream else { return }
         self.upstream = nil
-        upstream.delegate = nil
         pool?.release(upstream, reusable: false)
     }
 }
 
-extension FastPathServices.Route {
-    fileprivate var isModels: Bool {
-        if case .models = self { return true }
-        return false
-    }
-}

@@ -40,8 +40,7 @@ final class UpstreamPool: @unchecked Sendable {
                     completion(.success((connection, reused: true)))
                     return
                 }
-                connection.pool = nil
-                connection.close()
+                discard(connection)
             }
         }
         connect().assumeIsolated().whenComplete { result in
@@ -60,8 +59,7 @@ final class UpstreamPool: @unchecked Sendable {
         connection.delegate = nil
         connection.resumeReads()
         guard reusable, connection.isOpen, !isShutDown, idle.count < maxIdle else {
-            connection.pool = nil
-            connection.close()
+            discard(connection)
             return
         }
         connection.idleSince = .now()
@@ -81,9 +79,14 @@ final class UpstreamPool: @unchecked Sendable {
         let connections = idle
         idle = []
         for connection in connections {
-            connection.pool = nil
-            connection.close()
+            discard(connection)
         }
+    }
+
+    /// Closes a connection that is not (or no longer) in `idle`, without the pool hearing of it.
+    private func discard(_ connection: UpstreamConnection) {
+        connection.pool = nil
+        connection.close()
     }
 
     private func connect() -> EventLoopFuture<any Channel> {

@@ -9,6 +9,8 @@ final class UpstreamPools: Sendable {
     private let connectTimeout: TimeAmount
     private let maxIdlePerLoop: Int
     private let pools: [ObjectIdentifier: UpstreamPool]
+    /// The parsed upstream; nil when `VLLM_BASE_URL` does not parse.
+    var target: UpstreamTarget? { try? endpoint.get().target }
     /// Loops outside the shared group (none in practice), created on first use.
     private let others = Mutex<[ObjectIdentifier: UpstreamPool]>([:])
 

@@ -20,7 +20,7 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notFound: throw OpenAIError.routeNotFound
             case .methodNotAllowed: throw OpenAIError.methodNotAllowed
             case .contentTooLarge: throw OpenAIError(status: .contentTooLarge, type: "payload_too_large", message: "Request body too large")
-            case .badRequest: throw OpenAIError(status: .badRequest, type: "bad_request", message: "Bad request")
+            case .badRequest: throw OpenAIError.badRequest
             default:
                 context.logger.error("request failed", metadata: ["error.status": "\(error.status.code)"])
                 throw OpenAIError.internalError

@@ -6,7 +6,6 @@ import SigningCore
 struct SignatureRoute: Sendable {
     let authenticator: BearerAuthenticator
     let notary: ExchangeNotary
-    let keys: SigningKeys
     let metrics: ProxyMetrics
 
     /// The JSON answer for `chatID`.
@@ -21,6 +20,7 @@ struct SignatureRoute: Sendable {
         guard let algorithm = SignatureAlgorithm(rawValue: name ?? "ecdsa") else { throw OpenAIError.invalidSigningAlgo }
         // With SIGNING_MODE=lazy the first lookup for this algorithm signs here.
         let signature = try notary.signature(algorithm, of: record, chatID: chatID, logger: logger)
+        let keys = notary.signer.keys
         let address =
             switch algorithm {
             case .ecdsa: keys.ecdsaAddress.checksummed
