@@ -12,6 +12,7 @@ package final class ProxyMetrics: Sendable {
         case signaturesStored
         case signaturesUnsigned
         case duplicateChatIDs
+        case signaturesDroppedUndelivered
         case upstreamErrors
         case upstreamTimeouts
         case upstreamStatusErrors
@@ -30,6 +31,7 @@ package final class ProxyMetrics: Sendable {
             case .signaturesStored: "signing_proxy_signatures_stored_total"
             case .signaturesUnsigned: "signing_proxy_responses_unsigned_total"
             case .duplicateChatIDs: "signing_proxy_duplicate_chat_ids_total"
+            case .signaturesDroppedUndelivered: "signing_proxy_signatures_dropped_undelivered_total"
             case .upstreamErrors: "signing_proxy_upstream_unavailable_total"
             case .upstreamTimeouts: "signing_proxy_upstream_timeouts_total"
             case .upstreamStatusErrors: "signing_proxy_upstream_status_errors_total"

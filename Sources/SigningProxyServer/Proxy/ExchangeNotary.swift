@@ -3,9 +3,10 @@ import SigningCore
 
 /// Records clean exchanges in the signature store and hands out their signatures (API.md §6, §7).
 ///
-/// `SIGNING_MODE=eager` signs both algorithms before the record is stored, so before the response's
-/// last bytes are written. `lazy` stores the signed text only and signs each algorithm on the first
-/// lookup that asks for it, caching the result in the same record. Either way records live in this
+/// `SIGNING_MODE=eager` signs both algorithms when the record is prepared, before the response's
+/// last bytes are released. `lazy` prepares the signed text only and signs each algorithm on the first
+/// lookup that asks for it, caching the result in the same record. Either way a record becomes visible
+/// only once the bytes it covers have all been written (`publish`). Records live in this
 /// process's memory only: an unsigned record never leaves it, and no external store exists.
 package struct ExchangeNotary: Sendable {
     package let signer: ExchangeSigner
@@ -23,16 +24,28 @@ package struct ExchangeNotary: Sendable {
         self.mode = mode
     }
 
-    /// Stores a clean exchange, signed now (eager) or on first lookup (lazy); a second completion with
-    /// the same id stays unsigned (API.md §6).
-    /// - Returns: whether a record was stored for `chatID`.
-    @discardableResult
-    package func record(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> Bool {
+    /// A signed (eager) or signable (lazy) exchange that is not visible yet: `publish` it once the
+    /// bytes it covers have been written completely, or `drop` it (API.md §6).
+    package struct PreparedRecord: Sendable {
+        package let chatID: String
+        fileprivate let record: SignatureRecord
+    }
+
+    /// Builds the record for a clean exchange without storing it: signed now (eager) or text only (lazy).
+    ///
+    /// Call it before the exchange's terminal bytes are released, so signing never races the client.
+    /// - Returns: `nil` (counted as unsigned) if the id is too long, already taken, or signing fails.
+    package func prepare(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> PreparedRecord? {
         // Callers can choose ids (vLLM honours `request_id`); a cap keeps the store's memory bounded.
         guard chatID.utf8.count <= Self.maxChatIDLength else {
             metrics.increment(.signaturesUnsigned)
             logger.warning("chat id longer than \(Self.maxChatIDLength) bytes; left unsigned")
-            return false
+            return nil
+        }
+        // Saves signing an exchange that would lose at `publish` anyway; `publish` still decides.
+        guard store.lookup(chatID) == nil else {
+            countDuplicate(chatID, logger: logger)
+            return nil
         }
         let record: SignatureRecord
         switch mode {
@@ -42,18 +55,45 @@ package struct ExchangeNotary: Sendable {
             } catch {
                 metrics.increment(.signaturesUnsigned)
                 logger.error("signing failed", metadata: ["error": "\(error)"])
-                return false
+                return nil
             }
         case .lazy:
             record = SignatureRecord(text: signer.text(requestHash: requestHash, responseHash: responseHash))
         }
-        guard store.insert(record, for: chatID) else {
-            metrics.increment(.duplicateChatIDs)
-            logger.warning("chat id already signed; this completion stays unsigned", metadata: ["chat.id": "\(chatID)"])
+        return PreparedRecord(chatID: chatID, record: record)
+    }
+
+    /// Makes a prepared record visible, once every byte it covers has been written; first writer wins.
+    /// - Returns: whether it was stored (`false`: another exchange stored the id first, counted as a duplicate).
+    @discardableResult
+    package func publish(_ prepared: PreparedRecord, logger: Logger) -> Bool {
+        guard store.insert(prepared.record, for: prepared.chatID) else {
+            countDuplicate(prepared.chatID, logger: logger)
             return false
         }
         metrics.increment(.signaturesStored)
         return true
+    }
+
+    /// Discards a prepared record whose bytes were not all delivered (the write failed or the connection
+    /// closed first): it is never stored, and it is counted.
+    package func drop(_ prepared: PreparedRecord) {
+        metrics.increment(.signaturesDroppedUndelivered)
+    }
+
+    /// Stores a clean exchange at once: `prepare` then `publish`, for callers with nothing left to write.
+    /// - Returns: whether a record was stored for `chatID`.
+    @discardableResult
+    package func record(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> Bool {
+        guard let prepared = prepare(chatID: chatID, requestHash: requestHash, responseHash: responseHash, logger: logger) else {
+            return false
+        }
+        return publish(prepared, logger: logger)
+    }
+
+    private func countDuplicate(_ chatID: String, logger: Logger) {
+        metrics.increment(.duplicateChatIDs)
+        logger.warning("chat id already signed; this completion stays unsigned", metadata: ["chat.id": "\(chatID)"])
     }
 
     /// The unexpired record for `chatID`, whose signatures may still be missing in lazy mode.
