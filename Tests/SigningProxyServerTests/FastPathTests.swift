@@ -73,7 +73,7 @@ struct FastPathTests {
 
     @Test("an upstream that answers with Connection: close is not reused, and every request still succeeds")
     func upstreamConnectionClose() async throws {
-        try await QuirkyUpstream.withProxy(closeEach: true) { upstream, harness in
+        try await QuirkyUpstream.withProxy(.closeEach) { upstream, harness in
             for _ in 0..<3 {
                 let answer = try await harness.send(.POST, "/v1/chat/completions", body: Array(Self.chat.utf8))
                 #expect(answer.status == 200)
@@ -223,20 +223,37 @@ enum RawHTTP {
                 .utf8)
     }
 
-    /// Writes `bytes` in one go and reads until the server closes (10 s at most).
+    /// How a test client reads: all at once, or like a slow or departing reader.
+    struct Reading: Sendable {
+        /// `SO_RCVBUF` set before connecting (small values make the server wait on the reader).
+        var receiveBuffer: Int32?
+        /// Bytes per `recv` call.
+        var chunk = 65536
+        /// Pause after each `recv`.
+        var pause: Duration?
+        /// Close after this many bytes instead of reading to the end.
+        var stopAfter: Int?
+
+        static let all = Reading()
+    }
+
+    /// Writes `bytes` in one go and reads until the server closes (10 s at most without data).
     ///
     /// The socket calls block, so they run on NIO's thread pool: blocking a cooperative-pool thread
     /// would starve the in-process servers of the tests running beside this one.
-    static func exchange(port: Int, bytes: [UInt8]) async throws -> [UInt8] {
-        try await NIOThreadPool.singleton.runIfActive { try blockingExchange(port: port, bytes: bytes) }
+    static func exchange(port: Int, bytes: [UInt8], reading: Reading = .all) async throws -> [UInt8] {
+        try await NIOThreadPool.singleton.runIfActive { try blockingExchange(port: port, bytes: bytes, reading: reading) }
     }
 
-    private static func blockingExchange(port: Int, bytes: [UInt8]) throws -> [UInt8] {
+    private static func blockingExchange(port: Int, bytes: [UInt8], reading: Reading) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError() }
         defer { close(fd) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = reading.receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -252,12 +269,17 @@ enum RawHTTP {
             sent += written
         }
         var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        var chunk = [UInt8](repeating: 0, count: reading.chunk)
+        while received.count < reading.stopAfter ?? Int.max {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
             guard count > 0 else { throw RawHTTPError() }
             received += chunk[..<count]
+            if let pause = reading.pause {
+                let (seconds, attoseconds) = pause.components
+                var wait = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+                nanosleep(&wait, nil)
+            }
         }
         return received
     }

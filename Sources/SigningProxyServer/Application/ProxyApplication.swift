@@ -18,6 +18,8 @@ package struct ProxyApplication: Sendable {
     package let notary: ExchangeNotary
     package let upstream: UpstreamClient
     package let attestation: any AttestationReporting
+    /// Open client connections, shared by every connection's setup.
+    let connections: ConnectionLimiter
 
     package init(configuration: ProxyConfiguration, keys: SigningKeys, attestation: any AttestationReporting) {
         self.configuration = configuration
@@ -32,6 +34,7 @@ package struct ProxyApplication: Sendable {
             signer: ExchangeSigner(keys: keys, format: configuration.signingTextFormat, modelName: configuration.modelName),
             store: store, metrics: metrics, mode: configuration.signingMode)
         self.upstream = UpstreamClient(configuration: configuration)
+        self.connections = ConnectionLimiter(limit: configuration.maxConnections)
     }
 
     /// The router with every route of API.md §1.
@@ -111,7 +114,13 @@ extension ProxyApplication {
             metrics: metrics,
             pools: upstream.pools,
             logger: logger,
-            upstreamTimeout: .nanoseconds(configuration.upstreamTimeout.nanoseconds)
+            upstreamTimeout: .nanoseconds(configuration.upstreamTimeout.nanoseconds),
+            headerTimeout: .nanoseconds(configuration.headerTimeout.nanoseconds),
+            bodyTimeout: .nanoseconds(configuration.bodyTimeout.nanoseconds),
+            bodyMinRate: configuration.bodyMinRate,
+            keepAliveTimeout: .nanoseconds(configuration.keepAliveTimeout.nanoseconds),
+            connections: connections,
+            live: upstream.pools.live
         )
     }
 }

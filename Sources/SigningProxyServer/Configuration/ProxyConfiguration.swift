@@ -20,6 +20,19 @@ package struct ProxyConfiguration: Sendable {
     package var maxUpstreamResponseSize = 64 * 1024 * 1024
     /// `VLLM_PROXY_TIMEOUT_SECS`: bounds the wait for response headers and every gap between body chunks.
     package var upstreamTimeout: Duration = .seconds(600)
+    /// `VLLM_PROXY_HEADER_TIMEOUT_SECS`: a request's head must arrive within this, counted from its
+    /// first byte (or from the connection's opening, for its first request); else 408 and close.
+    package var headerTimeout: Duration = .seconds(15)
+    /// `VLLM_PROXY_BODY_TIMEOUT_SECS`: a request body may take this long whatever its pace; after it,
+    /// it must have averaged `bodyMinRate`.
+    package var bodyTimeout: Duration = .seconds(15)
+    /// `VLLM_PROXY_BODY_MIN_RATE`: bytes per second a request body must average once `bodyTimeout`
+    /// has passed; else 408 and close.
+    package var bodyMinRate = 4096
+    /// `VLLM_PROXY_KEEPALIVE_TIMEOUT_SECS`: how long an idle keep-alive connection waits for its next request.
+    package var keepAliveTimeout: Duration = .seconds(60)
+    /// `VLLM_PROXY_MAX_CONNECTIONS`: client connections served at once; more are answered 503 and closed.
+    package var maxConnections = 8192
     /// Upstream connect timeout (API.md §3.4).
     package var connectTimeout: Duration = .seconds(10)
     /// Idle keep-alive upstream connections kept for reuse, across all event loops. Connections in use
@@ -81,6 +94,11 @@ package struct ProxyConfiguration: Sendable {
         if let tokens = env["TOKEN"] { self.tokens = Self.parseTokens(tokens) }
         if let size = try integer("VLLM_PROXY_MAX_REQUEST_SIZE", minimum: 1) { self.maxRequestSize = size }
         if let secs = try integer("VLLM_PROXY_TIMEOUT_SECS", minimum: 1) { self.upstreamTimeout = .seconds(secs) }
+        if let secs = try integer("VLLM_PROXY_HEADER_TIMEOUT_SECS", minimum: 1) { self.headerTimeout = .seconds(secs) }
+        if let secs = try integer("VLLM_PROXY_BODY_TIMEOUT_SECS", minimum: 1) { self.bodyTimeout = .seconds(secs) }
+        if let rate = try integer("VLLM_PROXY_BODY_MIN_RATE", minimum: 1) { self.bodyMinRate = rate }
+        if let secs = try integer("VLLM_PROXY_KEEPALIVE_TIMEOUT_SECS", minimum: 1) { self.keepAliveTimeout = .seconds(secs) }
+        if let count = try integer("VLLM_PROXY_MAX_CONNECTIONS", minimum: 1) { self.maxConnections = count }
         if let secs = try integer("CHAT_CACHE_EXPIRATION", minimum: 1) { self.chatCacheExpiration = .seconds(secs) }
         if let capacity = try integer("SIGNATURE_CACHE_CAPACITY", minimum: 1) { self.signatureCacheCapacity = capacity }
         if let format = value("SIGNING_TEXT_FORMAT") {

@@ -21,17 +21,27 @@ struct FastPathHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            let gate = GeneralRouterGate()
+            guard services.connections.admit(channel) else {
+                services.metrics.increment(.connectionsRefused)
+                gate.resolve(.closed)
+                try channel.pipeline.syncOperations.addHandler(OverCapacityHandler(linger: FastPathRouter.lingerTimeout))
+                return FastPathConnection(channel: channel, gate: gate)
+            }
             // Requests and SSE events are small; start reads at 1 KB rather than 2 (it adapts upward),
             // which matters at 10 000 open streams.
             try channel.syncOptions?.setOption(.recvAllocator, value: FastPathServices.receiveAllocator)
             let sync = channel.pipeline.syncOperations
+            let observer = ClientBytesObserver()
+            try sync.addHandler(observer)
             try sync.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,  // FastPathRouter keeps answers in order
                 withErrorHandling: false,  // FastPathRouter or the general router answers parse errors
                 withOutboundHeaderValidation: false  // the fast path writes constants; the router validates its own
             )
-            let gate = GeneralRouterGate()
-            try sync.addHandler(FastPathRouter(services: services, gate: gate))
+            let router = FastPathRouter(services: services, gate: gate)
+            observer.router = router
+            try sync.addHandler(router)
             return FastPathConnection(channel: channel, gate: gate)
         }
     }

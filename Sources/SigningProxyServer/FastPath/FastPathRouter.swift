@@ -10,6 +10,10 @@ import NIOHTTP1
 /// costs tens of microseconds. Here a request, its upstream connection and every relayed chunk stay on
 /// one thread. Other requests pass through untouched. Requests are answered in order: a request that
 /// arrives while another's response is in flight waits here (HTTP/1.1 pipelining).
+///
+/// It also owns the connection's clock (header, body-rate and keep-alive timeouts) and the rules that
+/// keep a client from making the proxy hold bytes for it: only a completion may carry a body, and a
+/// request refused at its head is answered at once and the connection closed, its body never read.
 final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -19,6 +23,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private enum Owner {
         case fastPath(ProxyExchange)
         case router
+        /// A request refused at its head: its remaining parts are dropped, and the connection closes.
+        case refused
     }
 
     private enum GeneralRouter {
@@ -27,6 +33,20 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         /// Requested from the connection's task; parts wait in `queued` meanwhile.
         case installing
         case ready
+    }
+
+    /// What the connection is waiting for, which decides the timeout that applies.
+    private enum Phase {
+        /// Between requests. A fresh connection waits for its first request's head.
+        case idle(fresh: Bool)
+        /// Bytes of a request head have arrived; the head must be complete by the deadline.
+        case receivingHead
+        /// A fast-path request body: `bytes` so far, since `start`.
+        case receivingBody(start: NIODeadline, bytes: Int)
+        /// A response is being produced or written; no client timeout applies.
+        case busy
+        /// Closing: the last answer is written and the input is drained until the linger deadline.
+        case closing
     }
 
     private let services: FastPathServices
@@ -45,19 +65,73 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// The decoder hit bytes that are not HTTP; answered with 400 once earlier requests are.
     private var parseErrorPending = false
 
+    private var phase = Phase.idle(fresh: true)
+    /// When the current phase times out; the timer below fires at or before it and re-arms itself,
+    /// so moving a deadline later (every body chunk does) costs no timer work.
+    private var deadline: NIODeadline?
+    private var timer: Scheduled<Void>?
+    private var timerFiresAt: NIODeadline?
+    /// A header deadline applied at read-complete unless the head arrived meanwhile: most heads arrive
+    /// whole in one read, and then no timer moves for them.
+    private var pendingHeadDeadline: NIODeadline?
+
+    /// How long a refused connection's input is drained before closing, so the client reads the answer
+    /// instead of a reset caused by bytes it was still sending.
+    static let lingerTimeout = TimeAmount.seconds(2)
+
     init(services: FastPathServices, gate: GeneralRouterGate) {
         self.services = services
         self.gate = gate
+        services.live.routers.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        services.live.routers.subtract(1, ordering: .relaxed)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // The loop's clock, not the wall's: timers and deadlines must agree (and tests move the clock).
+        setDeadline(context.eventLoop.now + services.headerTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // The context holds this handler and the exchanges hold it too: drop every reference so the
+        // connection's objects are freed with it.
+        cancelTimer()
+        self.context = nil
+        reader = nil
+        responder = nil
+        queued.removeAll()
     }
 
     // MARK: Inbound
 
+    /// Raw bytes arrived ahead of the HTTP decoder (see ``ClientBytesObserver``).
+    func bytesArrived() {
+        guard case .idle(let fresh) = phase else { return }
+        phase = .receivingHead
+        // A fresh connection's first head was due from the moment it opened.
+        if !fresh, let context { pendingHeadDeadline = context.eventLoop.now + services.headerTimeout }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let pending = pendingHeadDeadline {
+            pendingHeadDeadline = nil
+            if case .receivingHead = phase { setDeadline(pending) }
+        }
+        context.fireChannelReadComplete()
+    }
+
+    /// Whether the observer needs to call ``bytesArrived()``: only between requests.
+    var awaitingRequestBytes: Bool {
+        if case .idle = phase { return true }
+        return false
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        if case .refused = responder { return }
         if !queued.isEmpty || (responder != nil && part.isHead) || general == .installing {
             queued.append(part)
             return
@@ -70,7 +144,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         general = .ready
         guard let context else { return }
         drainQueued(context: context)
-        if quiesceHeld, responder.map({ if case .fastPath = $0 { false } else { true } }) ?? true {
+        if quiesceHeld, responder.map({ if case .router = $0 { true } else { false } }) ?? true {
             // A shutdown arrived while the router was being set up: it closes after its answer.
             quiesceHeld = false
             context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
@@ -80,38 +154,89 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
-            guard let route = FastPathServices.route(method: head.method, path: head.uri) else {
-                guard general == .ready else {
-                    // Hold this request (and everything after it) until the router behind exists.
-                    queued.prepend(part)
-                    if general == .absent {
-                        general = .installing
-                        gate.resolve(.needed)
-                    }
-                    return
-                }
-                reader = .router
-                responder = .router
-                context.fireChannelRead(wrapInboundOut(part))
-                return
-            }
-            let exchange = ProxyExchange(services: services, route: route, head: head, client: self, eventLoop: context.eventLoop)
-            reader = .fastPath(exchange)
-            responder = .fastPath(exchange)
-            exchange.requestHead()
+            processHead(head, context: context)
         case .body(let buffer):
             switch reader {
-            case .fastPath(let exchange): exchange.requestBody(buffer)
-            case .router, .none: context.fireChannelRead(wrapInboundOut(part))
+            case .fastPath(let exchange):
+                if case .receivingBody(let start, let bytes) = phase {
+                    let total = bytes + buffer.readableBytes
+                    phase = .receivingBody(start: start, bytes: total)
+                    setDeadline(bodyDeadline(start: start, bytes: total))
+                }
+                if let refusal = exchange.requestBody(buffer) {
+                    refuse(refusal, exchange: exchange, context: context)
+                }
+            case .router: context.fireChannelRead(wrapInboundOut(part))
+            case .refused, .none: break
             }
         case .end:
             let current = reader
             reader = nil
             switch current {
-            case .fastPath(let exchange): exchange.requestEnd()
-            case .router, .none: context.fireChannelRead(wrapInboundOut(part))
+            case .fastPath(let exchange):
+                phase = .busy
+                clearDeadline()
+                exchange.requestEnd()
+            case .router: context.fireChannelRead(wrapInboundOut(part))
+            case .refused, .none: break
             }
         }
+    }
+
+    private func processHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let declaresBody = Self.declaresBody(head)
+        guard let route = FastPathServices.route(method: head.method, path: head.uri) else {
+            if declaresBody {
+                // The general router's routes take no body; nothing else is served.
+                let error = head.method == .GET || head.method == .HEAD ? OpenAIError.bodyNotAllowed : .routeNotFound
+                refuse(error, head: head, context: context)
+                return
+            }
+            guard general == .ready else {
+                // Hold this request (and everything after it) until the router behind exists.
+                queued.prepend(.head(head))
+                if general == .absent {
+                    general = .installing
+                    gate.resolve(.needed)
+                }
+                return
+            }
+            phase = .busy
+            clearDeadline()
+            reader = .router
+            responder = .router
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+            return
+        }
+        let exchange = ProxyExchange(services: services, route: route, head: head, client: self, eventLoop: context.eventLoop)
+        reader = .fastPath(exchange)
+        responder = .fastPath(exchange)
+        if let refusal = exchange.requestHead(declaresBody: declaresBody) {
+            refuse(refusal, exchange: exchange, context: context)
+            return
+        }
+        if declaresBody {
+            let start = context.eventLoop.now
+            phase = .receivingBody(start: start, bytes: 0)
+            setDeadline(bodyDeadline(start: start, bytes: 0))
+            if Self.expectsContinue(head) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+        } else {
+            phase = .busy
+            clearDeadline()
+        }
+    }
+
+    /// Whether a request head announces body bytes: a non-zero length, or any transfer coding.
+    static func declaresBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        guard let length = head.headers.first(name: "content-length") else { return false }
+        return length != "0"
+    }
+
+    private static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        head.headers["expect"].contains { $0.lowercased() == "100-continue" }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -122,7 +247,14 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .fastPath(let exchange) = responder {
+        switch responder {
+        case .refused:
+            if let event = event as? ChannelEvent, event == .inputClosed {
+                // The client has read the answer and finished sending: nothing is left to drain.
+                context.close(promise: nil)
+            }
+            return
+        case .fastPath(let exchange):
             if event is ChannelShouldQuiesceEvent {
                 // The router behind would close the connection as idle; let the response finish first.
                 quiesceHeld = true
@@ -132,21 +264,24 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
                 // HTTP clients do not half-close while waiting for a response: the client is gone.
                 exchange.clientClosed()
             }
-        } else if general != .ready {
-            // Nothing behind this handler closes the connection; do what the general router would.
-            if event is ChannelShouldQuiesceEvent {
-                if queued.isEmpty { context.close(promise: nil) } else { quiesceHeld = true }
-                return
-            }
-            if let event = event as? ChannelEvent, event == .inputClosed, queued.isEmpty {
-                context.close(promise: nil)
-                return
+        case .router, .none:
+            if general != .ready {
+                // Nothing behind this handler closes the connection; do what the general router would.
+                if event is ChannelShouldQuiesceEvent {
+                    if queued.isEmpty { context.close(promise: nil) } else { quiesceHeld = true }
+                    return
+                }
+                if let event = event as? ChannelEvent, event == .inputClosed, queued.isEmpty {
+                    context.close(promise: nil)
+                    return
+                }
             }
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        cancelTimer()
         if case .fastPath(let exchange) = responder {
             exchange.clientClosed()
         }
@@ -156,9 +291,17 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is HTTPParserError {
-            // Requests before the bad bytes are answered first, then a 400, then the connection closes.
-            parseErrorPending = true
-            answerParseErrorIfIdle(context: context)
+            switch reader {
+            case .fastPath(let exchange):
+                // The bytes inside this request's body are not HTTP: it can never complete.
+                refuse(OpenAIError.badRequest, exchange: exchange, context: context)
+            case .refused:
+                break
+            case .router, .none:
+                // Requests before the bad bytes are answered first, then a 400, then the connection closes.
+                parseErrorPending = true
+                answerParseErrorIfIdle(context: context)
+            }
             return
         }
         if case .fastPath(let exchange) = responder {
@@ -167,7 +310,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        guard general == .ready else {
+        guard general == .ready, case .router = responder else {
             context.close(promise: nil)
             return
         }
@@ -177,13 +320,120 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private func answerParseErrorIfIdle(context: ChannelHandlerContext) {
         guard parseErrorPending, responder == nil, queued.isEmpty else { return }
         parseErrorPending = false
-        let body = OpenAIError.badRequest.envelope()
-        let head = Self.jsonHead(version: .http1_1, status: .badRequest, length: body.readableBytes, close: true)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+        refuse(OpenAIError.badRequest, version: .http1_1, method: .GET, context: context)
+    }
+
+    // MARK: Refusing
+
+    /// Answers `error` for the exchange's request at once and closes the connection after it: the
+    /// request's body is not (or no longer) read, so the connection cannot carry another request.
+    private func refuse(_ error: OpenAIError, exchange: ProxyExchange, context: ChannelHandlerContext) {
+        exchange.requestAborted()
+        refuse(error, version: exchange.version, method: exchange.method, context: context)
+    }
+
+    private func refuse(_ error: OpenAIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        refuse(error, version: head.version, method: head.method, context: context)
+    }
+
+    private func refuse(_ error: OpenAIError, version: HTTPVersion, method: HTTPMethod, context: ChannelHandlerContext) {
+        reader = .refused
+        responder = .refused
+        queued.removeAll()
+        phase = .closing
+        // Bounded even if the client never reads the answer.
+        setDeadline(context.eventLoop.now + services.keepAliveTimeout)
+        if error.status.code >= 400 && error.status.code < 500 && error.status != .notFound {
+            services.metrics.increment(.rejectedRequests)
         }
+        let body = error.envelope()
+        let head = Self.jsonHead(version: version, status: .init(statusCode: Int(error.status.code)), length: body.readableBytes, close: true)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] result in
+            guard case .success = result else {
+                context.close(promise: nil)
+                return
+            }
+            // Half-close: the client sees the end of the answer, and what it still sends is read and
+            // dropped until it closes or the linger time runs out.
+            context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            setDeadline(context.eventLoop.now + Self.lingerTimeout)
+            if readHeldBack {
+                readHeldBack = false
+                context.read()
+            }
+        }
+    }
+
+    // MARK: Timeouts
+
+    private func bodyDeadline(start: NIODeadline, bytes: Int) -> NIODeadline {
+        // The body may take `bodyTimeout` whatever its pace; each further second must be paid for
+        // with `bodyMinRate` bytes already received.
+        let earned = TimeAmount.nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(services.bodyMinRate))
+        return start + services.bodyTimeout + earned
+    }
+
+    private func setDeadline(_ newDeadline: NIODeadline) {
+        deadline = newDeadline
+        guard let context else { return }
+        if let firesAt = timerFiresAt, firesAt <= newDeadline { return }
+        timer?.cancel()
+        timerFiresAt = newDeadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: newDeadline) { [self] in
+            timer = nil
+            timerFiresAt = nil
+            timerFired()
+        }
+    }
+
+    private func clearDeadline() {
+        // The timer stays armed; it finds no deadline when it fires. Requests come and go far more
+        // often than timers fire, so no timer is scheduled or cancelled per request.
+        deadline = nil
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        timerFiresAt = nil
+        deadline = nil
+    }
+
+    private func timerFired() {
+        guard let deadline, let context else { return }
+        if context.eventLoop.now < deadline {
+            setDeadline(deadline)
+            return
+        }
+        self.deadline = nil
+        switch phase {
+        case .idle:
+            // An idle keep-alive connection (or one that never sent a byte) is simply closed.
+            context.close(promise: nil)
+        case .receivingHead:
+            services.metrics.increment(.clientTimeouts)
+            refuse(OpenAIError.requestTimeout, version: .http1_1, method: .GET, context: context)
+        case .receivingBody:
+            services.metrics.increment(.clientTimeouts)
+            if case .fastPath(let exchange) = reader {
+                refuse(OpenAIError.requestTimeout, exchange: exchange, context: context)
+            } else {
+                context.close(promise: nil)
+            }
+        case .closing:
+            context.close(promise: nil)
+        case .busy:
+            break
+        }
+    }
+
+    /// The connection is between requests again: the keep-alive timeout applies.
+    private func becameIdle() {
+        phase = .idle(fresh: false)
+        guard let context else { return }
+        setDeadline(context.eventLoop.now + services.keepAliveTimeout)
     }
 
     // MARK: Outbound
@@ -194,6 +444,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
         if isEnd, case .router = responder {
             responder = nil
+            becameIdle()
             drainQueued(context: context)
         }
     }
@@ -233,15 +484,32 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Ends the exchange's response; the next queued request, if any, is served next.
-    func finish(_ exchange: ProxyExchange, closeConnection: Bool) {
-        guard let context, case .fastPath(let current) = responder, current === exchange else { return }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        responder = nil
-        if case .fastPath(let reading) = reader, reading === exchange { reader = nil }
-        if closeConnection || quiesceHeld {
-            context.close(promise: nil)
+    ///
+    /// A connection that ends with this response is closed only once its last bytes are written:
+    /// closing earlier would throw away what is still queued for a slow reader.
+    /// - Parameter delivered: called with whether every byte of the response was written to the socket.
+    func finish(_ exchange: ProxyExchange, closeConnection: Bool, delivered: ((Bool) -> Void)? = nil) {
+        guard let context, case .fastPath(let current) = responder, current === exchange else {
+            delivered?(false)
             return
         }
+        let close = closeConnection || quiesceHeld
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if delivered != nil || close {
+            written.assumeIsolated().whenComplete { result in
+                if case .success = result { delivered?(true) } else { delivered?(false) }
+                if close { context.close(promise: nil) }
+            }
+        }
+        responder = nil
+        if case .fastPath(let reading) = reader, reading === exchange { reader = nil }
+        if close {
+            // A client that stops reading its last bytes for this long loses them (and so its signature).
+            phase = .closing
+            setDeadline(context.eventLoop.now + services.keepAliveTimeout)
+            return
+        }
+        becameIdle()
         drainQueued(context: context)
     }
 
@@ -250,7 +518,11 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, case .fastPath(let current) = responder, current === exchange else { return }
         responder = nil
         if case .fastPath(let reading) = reader, reading === exchange { reader = nil }
-        if closeConnection { context.close(promise: nil) }
+        if closeConnection {
+            phase = .closing
+            clearDeadline()
+            context.close(promise: nil)
+        }
     }
 
     private func drainQueued(context: ChannelHandlerContext) {
@@ -260,6 +532,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             queued.removeFirst()
             process(part, context: context)
             if case .router = reader ?? responder { forwarded = true }
+            if case .refused = responder { break }
         }
         // The general router's channel delivers reads to its task at read-complete; these parts
         // arrive outside a read cycle, so close one for them.

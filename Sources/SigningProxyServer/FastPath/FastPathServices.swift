@@ -15,6 +15,15 @@ struct FastPathServices: Sendable {
     let logger: Logger
     /// `VLLM_PROXY_TIMEOUT_SECS` as an idle-read limit: the wait for headers and every gap between chunks.
     let upstreamTimeout: TimeAmount
+    /// Client-side limits (docs/API.md, "Timeouts and limits").
+    let headerTimeout: TimeAmount
+    let bodyTimeout: TimeAmount
+    let bodyMinRate: Int
+    let keepAliveTimeout: TimeAmount
+    /// Open client connections, against `VLLM_PROXY_MAX_CONNECTIONS`.
+    let connections: ConnectionLimiter
+    /// Per-connection objects alive now (for leak tests).
+    let live: LiveInstances
 
     /// Receive buffers for client and upstream connections: 1 KB to start, adapting between 64 B and 64 KB.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)

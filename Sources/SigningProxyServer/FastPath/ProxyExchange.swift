@@ -14,7 +14,9 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case awaitingHead
         /// Buffering a whole upstream body: a non-streamed completion, an error answer, or the models list.
         case collecting(status: Int)
-        case streaming
+        /// Relaying an event stream. Its head waits in `pendingHead` until the first bytes go out
+        /// with it, so a stream that dies before any byte still gets a proper 502 or 504.
+        case streaming(pendingHead: HTTPResponseHead?)
         case done
     }
 
@@ -28,7 +30,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private var state = State.readingRequest
     private var requestBody: ByteBuffer?
     private var requestBytes = 0
-    private var tooLarge = false
     private var rejection: OpenAIError?
     private var requestHash = ""
     private var closeAfterResponse: Bool
@@ -54,34 +55,63 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         self.client = client
         self.eventLoop = eventLoop
         self.closeAfterResponse = !head.isKeepAlive
+        services.live.exchanges.add(1, ordering: .relaxed)
     }
+
+    deinit {
+        services.live.exchanges.subtract(1, ordering: .relaxed)
+    }
+
+    var version: HTTPVersion { head.version }
+    var method: HTTPMethod { head.method }
 
     // MARK: Request
 
-    func requestHead() {
-        guard case .completion = route else { return }
+    /// Checks what can be checked before any body byte is read.
+    /// - Parameter declaresBody: the head announces body bytes.
+    /// - Returns: an error to answer at once, without reading the body (the connection then closes);
+    ///   nil to read the request on.
+    func requestHead(declaresBody: Bool) -> OpenAIError? {
+        guard case .completion = route else {
+            // Only completions take a body: any other is refused before a byte of it is held.
+            if declaresBody {
+                if case .wrongMethod = route { return .methodNotAllowed }
+                return .bodyNotAllowed
+            }
+            return nil
+        }
         services.metrics.increment(.completionRequests)
         do {
             try services.authenticator.authenticate(authorization: head.headers.first(name: "authorization"))
         } catch {
+            // No body from an unauthenticated client is ever held, or even read.
+            if declaresBody { return error }
             rejection = error
-            return
+            return nil
         }
         if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > services.configuration.maxRequestSize {
-            tooLarge = true
+            return .payloadTooLarge(limit: services.configuration.maxRequestSize)
         }
+        return nil
     }
 
-    func requestBody(_ buffer: ByteBuffer) {
-        guard rejection == nil, !tooLarge else { return }
+    /// Gathers a body part.
+    /// - Returns: an error to answer at once (the body outgrew the limit), or nil.
+    func requestBody(_ buffer: ByteBuffer) -> OpenAIError? {
+        guard case .readingRequest = state, rejection == nil else { return nil }
         requestBytes += buffer.readableBytes
         if requestBytes > services.configuration.maxRequestSize {
-            // The rest is read and dropped, so the answer can be read before the connection is reused.
-            tooLarge = true
             requestBody = nil
-            return
+            return .payloadTooLarge(limit: services.configuration.maxRequestSize)
         }
         Self.append(buffer, to: &requestBody)
+        return nil
+    }
+
+    /// The request will never complete (refused mid-body, malformed, or too slow): nothing is sent upstream.
+    func requestAborted() {
+        state = .done
+        requestBody = nil
     }
 
     /// Adds a received piece to a body being gathered. Usually the whole body arrives in one buffer,
@@ -96,6 +126,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     }
 
     func requestEnd() {
+        guard case .readingRequest = state else { return }
         switch route {
         case .wrongMethod:
             respond(OpenAIError.methodNotAllowed)
@@ -125,8 +156,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     /// The request checks of API.md §3.1, in the order the anchors apply them.
     private func checkCompletionRequest() throws(OpenAIError) {
         if let rejection { throw rejection }
-        let limit = services.configuration.maxRequestSize
-        if tooLarge { throw OpenAIError.payloadTooLarge(limit: limit) }
         let body = requestBody ?? ByteBuffer()
         guard JSONCheck.isObject(body) else { throw OpenAIError.invalidJSON }
         if Self.e2eeHeaders.contains(where: { head.headers.contains(name: $0) }) { throw OpenAIError.e2eeUnsupported }
@@ -160,7 +189,10 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 upstream = connection
                 reusedConnection = reused
                 connection.delegate = self
-                connection.send(upstreamHead(), body: requestBody, idleLimit: services.upstreamTimeout)
+                // Only a completion has a body to forward; every other route sends none (framing is the connection's).
+                let body: ByteBuffer?
+                if case .completion = route { body = requestBody } else { body = nil }
+                connection.send(upstreamHead(), body: body, idleLimit: services.upstreamTimeout)
                 if retried || !reused {
                     // Nothing left to retry with: let the client connection's receive buffer be reused.
                     requestBody = nil
@@ -188,7 +220,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case .completion(let upstreamPath):
             (method, path) = (.POST, upstreamPath)
             headers.add(name: "Content-Type", value: "application/json")
-            headers.add(name: "Content-Length", value: String(requestBody?.readableBytes ?? 0))
         case .models, .wrongMethod, .signature:
             (method, path) = (.GET, "/v1/models")
         }
@@ -213,18 +244,21 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 state = .collecting(status: status)
             } else if response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true {
                 services.metrics.increment(.streamingResponses)
-                state = .streaming
                 // HTTP/1.0 has no chunked encoding: the stream ends when the connection does.
                 if head.version.major == 1 && head.version.minor == 0 { closeAfterResponse = true }
-                client.writeHead(HTTPResponseHead(version: head.version, status: .ok, headers: streamHeaders()))
+                state = .streaming(pendingHead: HTTPResponseHead(version: head.version, status: .ok, headers: streamHeaders()))
             } else {
                 services.metrics.increment(.jsonResponses)
                 state = .collecting(status: 200)
             }
         case .body(let buffer):
             switch state {
-            case .streaming:
+            case .streaming(let pendingHead):
                 if case .forward(let forwarded) = stream.consume(buffer) {
+                    if let pendingHead {
+                        client.writeHead(pendingHead)
+                        state = .streaming(pendingHead: nil)
+                    }
                     client.writeBody(forwarded)
                 }
             case .collecting:
@@ -240,9 +274,9 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             }
         case .end:
             switch state {
-            case .streaming:
+            case .streaming(let pendingHead):
                 releaseUpstream()
-                finishStream()
+                finishStream(pendingHead: pendingHead)
             case .collecting(let status):
                 releaseUpstream()
                 finishCollected(status: status)
@@ -264,11 +298,11 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             // likely closed it as idle and never saw the request. Send once more, on a new connection.
             retried = true
             sendUpstream(fresh: true)
-        case .connecting, .awaitingHead, .collecting:
+        case .connecting, .awaitingHead, .collecting, .streaming(pendingHead: .some):
             services.metrics.increment(.upstreamErrors)
             logger.warning("upstream unavailable", metadata: ["error": "\(error.map { "\($0)" } ?? "connection closed")"])
             respond(OpenAIError.upstreamUnavailable)
-        case .streaming:
+        case .streaming(pendingHead: .none):
             services.metrics.increment(.upstreamCutMidStream)
             logger.warning("upstream failed mid-stream; response truncated", metadata: ["error": "\(error.map { "\($0)" } ?? "connection closed")"])
             abandon(closeClient: true)
@@ -281,11 +315,11 @@ final class ProxyExchange: UpstreamConnectionDelegate {
 
     func upstreamTimedOut() {
         switch state {
-        case .streaming:
+        case .streaming(pendingHead: .none):
             services.metrics.increment(.upstreamCutMidStream)
             logger.warning("upstream silent mid-stream; response truncated")
             abandon(closeClient: true)
-        case .awaitingHead, .collecting:
+        case .awaitingHead, .collecting, .streaming(pendingHead: .some):
             dropUpstream()
             services.metrics.increment(.upstreamTimeouts)
             logger.warning("upstream timed out")
@@ -332,9 +366,11 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         return headers
     }
 
-    private func finishStream() {
+    private func finishStream(pendingHead: HTTPResponseHead?) {
+        var prepared: ExchangeNotary.PreparedRecord?
         if stream.sawDone, let chatID = stream.chatID {
-            services.notary.record(chatID: chatID, requestHash: requestHash, responseHash: stream.responseHash, logger: logger)
+            // Signed before the held-back end is released, visible only once it is written.
+            prepared = services.notary.prepare(chatID: chatID, requestHash: requestHash, responseHash: stream.responseHash, logger: logger)
         } else {
             services.metrics.increment(.signaturesUnsigned)
             if stream.sawDone {
@@ -343,11 +379,27 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 logger.warning("upstream ended without data: [DONE]; left unsigned")
             }
         }
+        if let pendingHead { client.writeHead(pendingHead) }
         for buffer in stream.takeHeld() {
             client.writeBody(buffer)
         }
         state = .done
-        client.finish(self, closeConnection: closeAfterResponse)
+        client.finish(self, closeConnection: closeAfterResponse, delivered: publisher(for: prepared))
+    }
+
+    /// Publishes `prepared` once the response's last byte is written, or drops it.
+    private func publisher(for prepared: ExchangeNotary.PreparedRecord?) -> ((Bool) -> Void)? {
+        guard let prepared else { return nil }
+        let notary = services.notary
+        let logger = self.logger
+        return { delivered in
+            if delivered {
+                notary.publish(prepared, logger: logger)
+            } else {
+                logger.info("client did not receive the whole response; its signature is dropped")
+                notary.drop(prepared)
+            }
+        }
     }
 
     private func finishCollected(status: Int) {
@@ -375,14 +427,15 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 respond(OpenAIError.upstreamUnavailable)
                 return
             }
-            // Recorded before the response is written, so an eager client never gets a 404.
+            // Signed before the response is written, visible once it is, so an eager client never gets a 404.
+            var prepared: ExchangeNotary.PreparedRecord?
             if let chatID = TopLevelIDExtractor.stringID(in: body) {
-                services.notary.record(chatID: chatID, requestHash: requestHash, responseHash: StreamDigest.hex(of: body), logger: logger)
+                prepared = services.notary.prepare(chatID: chatID, requestHash: requestHash, responseHash: StreamDigest.hex(of: body), logger: logger)
             } else {
                 services.metrics.increment(.signaturesUnsigned)
                 logger.warning("upstream response has no string id; left unsigned")
             }
-            respond(status: 200, body: body)
+            respond(status: 200, body: body, delivered: publisher(for: prepared))
         case .wrongMethod, .signature:
             respond(OpenAIError.methodNotAllowed)
         }
@@ -393,14 +446,17 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     }
 
     /// A whole JSON answer with its length; ends the exchange.
-    private func respond(status: Int, body: ByteBuffer) {
-        guard !isDone else { return }
+    private func respond(status: Int, body: ByteBuffer, delivered: ((Bool) -> Void)? = nil) {
+        guard !isDone else {
+            delivered?(false)
+            return
+        }
         state = .done
         client.writeHead(
             FastPathRouter.jsonHead(version: head.version, status: .init(statusCode: status), length: body.readableBytes, close: closeAfterResponse))
         // A HEAD answer carries the headers only.
         if head.method != .HEAD { client.writeBody(body) }
-        client.finish(self, closeConnection: closeAfterResponse)
+        client.finish(self, closeConnection: closeAfterResponse, delivered: delivered)
     }
 
     private var isDone: Bool {

@@ -37,9 +37,25 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// the timer costs nothing per request or chunk.
     private var timer: Scheduled<Void>?
 
+    private let live: LiveInstances
+
+    init(live: LiveInstances) {
+        self.live = live
+        live.upstreamConnections.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        live.upstreamConnections.subtract(1, ordering: .relaxed)
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         isOpen = context.channel.isActive
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // The context holds this handler: keeping it past removal is a reference cycle that outlives the channel.
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -49,7 +65,14 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = .now()
-        delegate?.upstreamReceived(unwrapInboundIn(data))
+        guard let delegate else {
+            // Bytes on an idle connection answer no request of ours (a smuggled second request, or a
+            // server that sent more than one answer): they must never reach the next exchange.
+            closed(error: UpstreamProtocolError.unsolicitedBytes)
+            context.close(promise: nil)
+            return
+        }
+        delegate.upstreamReceived(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -73,15 +96,25 @@ final class UpstreamConnection: ChannelDuplexHandler {
         }
     }
 
-    /// Sends one request; the body, when present, is written as one buffer.
+    /// Sends one request, framed here and nowhere else: the body, when present, is written as one
+    /// buffer under a `Content-Length` this method sets from it, and a request without a body carries
+    /// none. Whatever framing headers the caller put in `head` are replaced, so the bytes written can
+    /// never be read by the server as more than one request.
     /// - Parameter idleLimit: how long the answer may go silent (before its head, or between chunks).
     func send(_ head: HTTPRequestHead, body: ByteBuffer?, idleLimit: TimeAmount) {
         guard let context else { return }
         self.idleLimit = idleLimit
         lastActivity = .now()
         if timer == nil { armTimer(context: context) }
+        var head = head
+        head.headers.remove(name: "transfer-encoding")
+        head.headers.remove(name: "content-length")
+        let length = body?.readableBytes ?? 0
+        if length > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH {
+            head.headers.add(name: "Content-Length", value: String(length))
+        }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 {
+        if let body, length > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -12,6 +12,7 @@ final class UpstreamPool: @unchecked Sendable {
     private let endpoint: Result<UpstreamEndpoint, UpstreamSetupError>
     private let connectTimeout: TimeAmount
     private let maxIdle: Int
+    private let live: LiveInstances
     /// Most recently used last: the warmest connection is reused first.
     private var idle: [UpstreamConnection] = []
     private var isShutDown = false
@@ -20,8 +21,12 @@ final class UpstreamPool: @unchecked Sendable {
     /// closes keep-alive connections after 5 s by default, and a request sent into that close is lost.
     static let idleLimit = TimeAmount.milliseconds(4_000)
 
-    init(eventLoop: any EventLoop, endpoint: Result<UpstreamEndpoint, UpstreamSetupError>, connectTimeout: TimeAmount, maxIdle: Int) {
+    init(
+        eventLoop: any EventLoop, endpoint: Result<UpstreamEndpoint, UpstreamSetupError>, connectTimeout: TimeAmount, maxIdle: Int,
+        live: LiveInstances
+    ) {
         self.eventLoop = eventLoop
+        self.live = live
         self.endpoint = endpoint
         self.connectTimeout = connectTimeout
         self.maxIdle = maxIdle
@@ -100,6 +105,7 @@ final class UpstreamPool: @unchecked Sendable {
             return eventLoop.makeFailedFuture(error)
         }
         let serverHostname = Self.isIPAddress(target.host) ? nil : target.host
+        let live = self.live
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -112,7 +118,7 @@ final class UpstreamPool: @unchecked Sendable {
                     }
                     // The proxy writes every upstream header itself, from constants and validated values.
                     try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try sync.addHandler(UpstreamConnection())
+                    try sync.addHandler(UpstreamConnection(live: live))
                 }
             }
         return bootstrap.connect(host: target.host, port: target.port)

@@ -16,6 +16,9 @@ final class UpstreamPools: Sendable {
 
     /// A base URL that does not parse, or a TLS context that cannot be made, fails every connection
     /// attempt (502) instead of the process: configuration validation reports it before serving.
+    /// Per-connection objects alive now, upstream connections included.
+    let live = LiveInstances()
+
     init(baseURL: String, connectTimeout: TimeAmount, maxIdle: Int, group: MultiThreadedEventLoopGroup) {
         self.endpoint = UpstreamEndpoint.make(baseURL: baseURL)
         self.connectTimeout = connectTimeout
@@ -26,7 +29,7 @@ final class UpstreamPools: Sendable {
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in loops {
             pools[ObjectIdentifier(loop)] = UpstreamPool(
-                eventLoop: loop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: perLoop)
+                eventLoop: loop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: perLoop, live: live)
         }
         self.pools = pools
     }
@@ -37,7 +40,7 @@ final class UpstreamPools: Sendable {
         return others.withLock { others in
             if let pool = others[key] { return pool }
             let pool = UpstreamPool(
-                eventLoop: eventLoop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: maxIdlePerLoop)
+                eventLoop: eventLoop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: maxIdlePerLoop, live: live)
             others[key] = pool
             return pool
         }

@@ -63,6 +63,12 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
         status: .badGateway, type: "upstream_error", message: "Upstream unavailable")
     package static let upstreamTimeout = OpenAIError(
         status: .gatewayTimeout, type: "upstream_timeout", message: "Upstream did not answer in time")
+    package static let bodyNotAllowed = OpenAIError(
+        status: .badRequest, type: "bad_request", message: "This route takes no request body")
+    package static let requestTimeout = OpenAIError(
+        status: .requestTimeout, type: "request_timeout", message: "The request was not received in time")
+    package static let tooManyConnections = OpenAIError(
+        status: .serviceUnavailable, type: "overloaded", message: "Too many connections; retry shortly")
     package static let internalError = OpenAIError(
         status: .internalServerError, type: "server_error", message: "Internal server error")
 

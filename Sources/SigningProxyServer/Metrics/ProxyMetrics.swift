@@ -22,6 +22,8 @@ package final class ProxyMetrics: Sendable {
         case signatureLookups
         case signaturesSignedOnLookup
         case attestationReports
+        case clientTimeouts
+        case connectionsRefused
 
         var name: String {
             switch self {
@@ -41,6 +43,8 @@ package final class ProxyMetrics: Sendable {
             case .signatureLookups: "signing_proxy_signature_lookups_total"
             case .signaturesSignedOnLookup: "signing_proxy_signatures_signed_on_lookup_total"
             case .attestationReports: "signing_proxy_attestation_reports_total"
+            case .clientTimeouts: "signing_proxy_client_timeouts_total"
+            case .connectionsRefused: "signing_proxy_connections_refused_total"
             }
         }
     }
