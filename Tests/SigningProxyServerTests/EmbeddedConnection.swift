@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -7,12 +8,15 @@ import SigningCore
 @testable import SigningProxyServer
 
 /// One client connection's pipeline (observer, HTTP codec, fast-path router) on an `EmbeddedChannel`,
-/// with the loop's clock under the test's control. Only routes that never reach the upstream are
-/// exercised here: the upstream pools open real sockets.
+/// with the loop's clock under the test's control. Upstream connections are `EmbeddedChannel`s on the
+/// same loop too (see ``upstreams``): the test reads what the proxy sent and feeds the answer.
 final class EmbeddedConnection {
     let channel: EmbeddedChannel
     let loop: EmbeddedEventLoop
     let services: FastPathServices
+    /// Every upstream connection the proxy opened, in order.
+    private let opened = NIOLockedValueBox<[EmbeddedChannel]>([])
+    var upstreams: [EmbeddedChannel] { opened.withLockedValue { $0 } }
     /// Kept so its HTTP client can be shut down (AsyncHTTPClient traps on a client freed while running).
     private let proxy: ProxyApplication
 
@@ -27,8 +31,29 @@ final class EmbeddedConnection {
             configuration: configuration, keys: SigningKeys.dev(seed: "embedded"),
             attestation: UnavailableAttestation(reason: "Attestation unavailable: dev mode"))
         self.proxy = proxy
-        services = proxy.fastPathServices(logger: Logger(label: "embedded"))
-        loop = EmbeddedEventLoop()
+        let loop = EmbeddedEventLoop()
+        self.loop = loop
+        let opened = self.opened
+        let connector = UpstreamConnector { eventLoop, initialize in
+            let upstream = EmbeddedChannel(loop: loop)
+            do {
+                try initialize(upstream)
+                opened.withLockedValue { $0.append(upstream) }
+                return upstream.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 8000)).map { upstream }
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+        }
+        let base = proxy.fastPathServices(logger: Logger(label: "embedded"))
+        services = FastPathServices(
+            configuration: base.configuration, target: base.target, authenticator: base.authenticator, notary: base.notary,
+            signatures: base.signatures, metrics: base.metrics,
+            pools: UpstreamPools(
+                baseURL: configuration.upstreamBase, connectTimeout: .seconds(1), maxIdle: 4, group: .singleton,
+                connector: connector),
+            logger: base.logger, upstreamTimeout: base.upstreamTimeout, headerTimeout: base.headerTimeout,
+            bodyTimeout: base.bodyTimeout, bodyMinRate: base.bodyMinRate, keepAliveTimeout: base.keepAliveTimeout,
+            connections: base.connections, live: base.live)
         channel = EmbeddedChannel(loop: loop)
         let observer = ClientBytesObserver()
         let sync = channel.pipeline.syncOperations
@@ -54,6 +79,24 @@ final class EmbeddedConnection {
         }
     }
 
+    /// Every byte the proxy has written to `upstream` since the last call.
+    func sent(on upstream: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try upstream.readOutbound(as: ByteBuffer.self) {
+            text += String(buffer: buffer)
+        }
+        return text
+    }
+
+    /// Feeds upstream bytes (an answer, or bytes no request asked for).
+    func answer(on upstream: EmbeddedChannel, _ text: String) {
+        do {
+            try upstream.writeInbound(ByteBuffer(string: text))
+        } catch {
+            // A decoder error closes the upstream connection; the proxy's reaction is what is checked.
+        }
+    }
+
     /// Every byte the proxy has written to the client since the last call.
     func output() throws -> String {
         var text = ""
@@ -73,6 +116,7 @@ final class EmbeddedConnection {
     func finish() {
         if channel.isActive { _ = try? channel.finish(acceptAlreadyClosed: true) }
         loop.run()
+        for upstream in upstreams where upstream.isActive { _ = try? upstream.finish(acceptAlreadyClosed: true) }
         try? proxy.upstream.http.syncShutdown()
     }
 }

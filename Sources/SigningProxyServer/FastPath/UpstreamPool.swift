@@ -13,6 +13,7 @@ final class UpstreamPool: @unchecked Sendable {
     private let connectTimeout: TimeAmount
     private let maxIdle: Int
     private let live: LiveInstances
+    private let connector: UpstreamConnector?
     /// Most recently used last: the warmest connection is reused first.
     private var idle: [UpstreamConnection] = []
     private var isShutDown = false
@@ -23,10 +24,11 @@ final class UpstreamPool: @unchecked Sendable {
 
     init(
         eventLoop: any EventLoop, endpoint: Result<UpstreamEndpoint, UpstreamSetupError>, connectTimeout: TimeAmount, maxIdle: Int,
-        live: LiveInstances
+        live: LiveInstances, connector: UpstreamConnector? = nil
     ) {
         self.eventLoop = eventLoop
         self.live = live
+        self.connector = connector
         self.endpoint = endpoint
         self.connectTimeout = connectTimeout
         self.maxIdle = maxIdle
@@ -106,21 +108,21 @@ final class UpstreamPool: @unchecked Sendable {
         }
         let serverHostname = Self.isIPAddress(target.host) ? nil : target.host
         let live = self.live
+        let initialize: UpstreamConnector.Initializer = { channel in
+            let sync = channel.pipeline.syncOperations
+            if let sslContext {
+                try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
+            }
+            // The proxy writes every upstream header itself, from constants and validated values.
+            try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+            try sync.addHandler(UpstreamConnection(live: live))
+        }
+        if let connector { return connector.connect(eventLoop, initialize) }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: FastPathServices.receiveAllocator)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let sslContext {
-                        try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
-                    }
-                    // The proxy writes every upstream header itself, from constants and validated values.
-                    try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try sync.addHandler(UpstreamConnection(live: live))
-                }
-            }
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try initialize(channel) } }
         return bootstrap.connect(host: target.host, port: target.port)
     }
 

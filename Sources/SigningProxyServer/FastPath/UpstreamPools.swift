@@ -19,7 +19,11 @@ final class UpstreamPools: Sendable {
     /// Per-connection objects alive now, upstream connections included.
     let live = LiveInstances()
 
-    init(baseURL: String, connectTimeout: TimeAmount, maxIdle: Int, group: MultiThreadedEventLoopGroup) {
+    private let connector: UpstreamConnector?
+
+    /// - Parameter connector: opens connections instead of TCP (tests and fuzzing); nil for real sockets.
+    init(baseURL: String, connectTimeout: TimeAmount, maxIdle: Int, group: MultiThreadedEventLoopGroup, connector: UpstreamConnector? = nil) {
+        self.connector = connector
         self.endpoint = UpstreamEndpoint.make(baseURL: baseURL)
         self.connectTimeout = connectTimeout
         var loops: [any EventLoop] = []
@@ -29,7 +33,7 @@ final class UpstreamPools: Sendable {
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in loops {
             pools[ObjectIdentifier(loop)] = UpstreamPool(
-                eventLoop: loop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: perLoop, live: live)
+                eventLoop: loop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: perLoop, live: live, connector: connector)
         }
         self.pools = pools
     }
@@ -40,7 +44,7 @@ final class UpstreamPools: Sendable {
         return others.withLock { others in
             if let pool = others[key] { return pool }
             let pool = UpstreamPool(
-                eventLoop: eventLoop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: maxIdlePerLoop, live: live)
+                eventLoop: eventLoop, endpoint: endpoint, connectTimeout: connectTimeout, maxIdle: maxIdlePerLoop, live: live, connector: connector)
             others[key] = pool
             return pool
         }

@@ -1,0 +1,126 @@
+import NIOCore
+import Testing
+
+@testable import SigningProxyServer
+
+/// Whole fast-path exchanges with both ends in memory: exactly what goes upstream, and what the
+/// client gets when the upstream misbehaves.
+@Suite("Fast path end to end on EmbeddedChannel: upstream framing and upstream faults")
+struct EmbeddedExchangeTests {
+    static let auth = "Authorization: Bearer test-token\r\n"
+    static let chat = #"{"model":"tiny","messages":[]}"#
+
+    static func jsonAnswer(id: String) -> String {
+        let body = #"{"id":"\#(id)","object":"chat.completion","choices":[]}"#
+        return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    @Test("a chunked completion goes upstream as one request with its exact length; the answer is signed once written")
+    func completionFraming() throws {
+        let connection = try EmbeddedConnection()
+        defer { connection.finish() }
+        let half = Self.chat.utf8.count / 2
+        let first = String(Self.chat.prefix(half))
+        let second = String(Self.chat.dropFirst(half))
+        connection.send(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(Self.auth)Transfer-Encoding: chunked\r\n\r\n"
+                + String(first.utf8.count, radix: 16) + "\r\n\(first)\r\n" + String(second.utf8.count, radix: 16) + "\r\n\(second)\r\n0\r\n\r\n")
+        connection.loop.run()
+        let upstream = try #require(connection.upstreams.first)
+        let request = try connection.sent(on: upstream)
+        let lines = request.components(separatedBy: "\r\n")
+        #expect(lines.first == "POST /v1/chat/completions HTTP/1.1")
+        #expect(lines.contains("Content-Length: \(Self.chat.utf8.count)"))
+        #expect(!request.lowercased().contains("transfer-encoding"))
+        #expect(!request.lowercased().contains("authorization"))
+        #expect(request.hasSuffix("\r\n\r\n\(Self.chat)"), "the body, exactly, and nothing after it")
+        connection.answer(on: upstream, Self.jsonAnswer(id: "chatcmpl-embedded"))
+        let answer = try connection.output()
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(answer.hasSuffix(#"{"id":"chatcmpl-embedded","object":"chat.completion","choices":[]}"#))
+        #expect(connection.services.notary.lookup("chatcmpl-embedded") != nil, "published once the write completed")
+        #expect(connection.services.metrics.value(.signaturesStored) == 1)
+    }
+
+    @Test("GET /v1/models goes upstream as a head alone: no length, no coding, no body")
+    func modelsCarryNoBody() throws {
+        let connection = try EmbeddedConnection()
+        defer { connection.finish() }
+        connection.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        connection.loop.run()
+        let upstream = try #require(connection.upstreams.first)
+        let request = try connection.sent(on: upstream)
+        #expect(request.hasPrefix("GET /v1/models HTTP/1.1\r\n"))
+        #expect(request.hasSuffix("\r\n\r\n"))
+        #expect(request.components(separatedBy: "\r\n\r\n").count == 2, "one head, nothing after it")
+        #expect(!request.lowercased().contains("content-length"))
+        #expect(!request.lowercased().contains("transfer-encoding"))
+    }
+
+    @Test("bytes an idle upstream connection sends retire it; the next request opens a new one")
+    func unsolicitedBytesRetireTheConnection() throws {
+        let connection = try EmbeddedConnection()
+        defer { connection.finish() }
+        let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(Self.auth)Content-Length: \(Self.chat.utf8.count)\r\n\r\n\(Self.chat)"
+        connection.send(request)
+        connection.loop.run()
+        let first = try #require(connection.upstreams.first)
+        _ = try connection.sent(on: first)
+        connection.answer(on: first, Self.jsonAnswer(id: "chatcmpl-one"))
+        #expect(try connection.output().contains("chatcmpl-one"))
+        // A second, unasked-for answer on the now idle connection.
+        connection.answer(on: first, Self.jsonAnswer(id: "chatcmpl-smuggled"))
+        connection.loop.run()
+        #expect(!first.isActive)
+        connection.send(request)
+        connection.loop.run()
+        #expect(connection.upstreams.count == 2)
+        let second = try #require(connection.upstreams.last)
+        _ = try connection.sent(on: second)
+        connection.answer(on: second, Self.jsonAnswer(id: "chatcmpl-two"))
+        let answer = try connection.output()
+        #expect(answer.contains("chatcmpl-two"))
+        #expect(!answer.contains("smuggled"))
+        #expect(connection.services.notary.lookup("chatcmpl-smuggled") == nil)
+    }
+
+    @Test("an event stream whose upstream dies before its first event is a 502, not an empty answer")
+    func streamDeadBeforeFirstByte() throws {
+        let connection = try EmbeddedConnection()
+        defer { connection.finish() }
+        connection.send(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(Self.auth)Content-Length: \(Self.chat.utf8.count)\r\n\r\n\(Self.chat)")
+        connection.loop.run()
+        let upstream = try #require(connection.upstreams.first)
+        connection.answer(on: upstream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+        #expect(try connection.output().isEmpty, "the head waits for the first event")
+        upstream.pipeline.fireChannelInactive()
+        connection.loop.run()
+        let answer = try connection.output()
+        #expect(answer.hasPrefix("HTTP/1.1 502"), "\(answer)")
+        #expect(answer.contains(#""type":"upstream_error""#))
+    }
+
+    @Test("a stream whose client leaves before the end is never signed")
+    func departedStreamClient() throws {
+        let connection = try EmbeddedConnection()
+        defer { connection.finish() }
+        connection.send(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(Self.auth)Content-Length: \(Self.chat.utf8.count)\r\n\r\n\(Self.chat)")
+        connection.loop.run()
+        let upstream = try #require(connection.upstreams.first)
+        let event = #"data: {"id":"chatcmpl-gone","choices":[]}"# + "\n\n"
+        connection.answer(
+            on: upstream,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(event.utf8.count, radix: 16) + "\r\n\(event)\r\n")
+        #expect(try connection.output().contains("chatcmpl-gone"))
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        connection.loop.run()
+        let done = "data: [DONE]\n\n"
+        connection.answer(on: upstream, String(done.utf8.count, radix: 16) + "\r\n\(done)\r\n0\r\n\r\n")
+        #expect(!upstream.isActive, "the upstream request was cancelled")
+        #expect(connection.services.notary.lookup("chatcmpl-gone") == nil)
+        #expect(connection.services.metrics.value(.clientDisconnects) == 1)
+    }
+}
