@@ -64,6 +64,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiesceHeld = false
     /// The decoder hit bytes that are not HTTP; answered with 400 once earlier requests are.
     private var parseErrorPending = false
+    /// Fast-path answers whose last write has not completed yet: a shutdown waits for them, so a slow
+    /// reader between requests still gets every byte of the answer it was sent.
+    private var finalWritesPending = 0
+    private var quiesceAfterWrites = false
 
     private var phase = Phase.idle(fresh: true)
     /// When the current phase times out; the timer below fires at or before it and re-arms itself,
@@ -231,8 +235,9 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether a request head announces body bytes: a non-zero length, or any transfer coding.
     static func declaresBody(_ head: HTTPRequestHead) -> Bool {
         if head.headers.contains(name: "transfer-encoding") { return true }
+        // The decoder has already refused a length that is not a number, or two that disagree.
         guard let length = head.headers.first(name: "content-length") else { return false }
-        return length != "0"
+        return Int(length) != 0
     }
 
     private static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
@@ -247,6 +252,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, responder == nil, finalWritesPending > 0 {
+            quiesceAfterWrites = true
+            return
+        }
         switch responder {
         case .refused:
             if let event = event as? ChannelEvent, event == .inputClosed {
@@ -494,11 +503,15 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let close = closeConnection || quiesceHeld
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if delivered != nil || close {
-            written.assumeIsolated().whenComplete { result in
-                if case .success = result { delivered?(true) } else { delivered?(false) }
-                if close { context.close(promise: nil) }
+        finalWritesPending += 1
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] result in
+            finalWritesPending -= 1
+            if case .success = result { delivered?(true) } else { delivered?(false) }
+            if close {
+                context.close(promise: nil)
+            } else if finalWritesPending == 0, quiesceAfterWrites {
+                quiesceAfterWrites = false
+                userInboundEventTriggered(context: context, event: ChannelShouldQuiesceEvent())
             }
         }
         responder = nil
