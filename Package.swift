@@ -210,22 +210,27 @@ let package = Package(
 
         // MARK: Tests
 
+        // Finds `Fixtures/` for every test target (a plain target: test targets cannot share a source file).
+        .target(name: "TestFixtures", path: "Tests/TestFixtures", swiftSettings: swiftSettings),
         .testTarget(
             name: "SigningCryptoTests",
-            dependencies: ["SigningCrypto", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SigningCrypto", "TestFixtures", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SigningCoreTests", dependencies: ["SigningCore", "SigningCrypto"], swiftSettings: swiftSettings),
-        .testTarget(name: "TDXTests", dependencies: ["TDX"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SigningCoreTests", dependencies: ["SigningCore", "SigningCrypto", "TestFixtures"], swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TDXTests", dependencies: ["TDX", "TestFixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TEETests",
-            dependencies: ["TEE", "TDX", "SigningCrypto", "DstackSimulator"],
+            dependencies: ["TEE", "TDX", "SigningCrypto", "DstackSimulator", "TestFixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MockVLLMTests",
             dependencies: [
                 "MockVLLM",
+                "TestFixtures",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -243,6 +248,7 @@ let package = Package(
                 "MockVLLM",
                 "DstackSimulator",
                 "TEE",
+                "TestFixtures",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -253,6 +259,7 @@ let package = Package(
             dependencies: [
                 "SigningProxyVerifier",
                 "TDX",
+                "TestFixtures",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

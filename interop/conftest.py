@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "Fixtures"
 TOKEN = "interop-token"
 MODEL = "tiny"
 

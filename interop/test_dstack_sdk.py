@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from dstack_sdk import DstackClient
 
+from conftest import FIXTURES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures" / "dstack"
+DSTACK_FIXTURES = FIXTURES / "dstack"
 RUNTIME_EVENT = 0x08000001
 
 TINY_ECDSA_KEY = "f5a9f436830b1fce8112b1267a45521020b0f220e336553079308c0c47760765"
@@ -62,7 +64,7 @@ def dstack_endpoint():
     directory = tempfile.mkdtemp(prefix="dsk-", dir="/tmp")
     sock = os.path.join(directory, "dstack.sock")
     process = subprocess.Popen(
-        [str(_binary()), "--socket", sock, "--fixtures", str(FIXTURES), "--log-level", "warning"],
+        [str(_binary()), "--socket", sock, "--fixtures", str(DSTACK_FIXTURES), "--log-level", "warning"],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from conftest import MODEL, REPO, TOKEN, Process, bin_path, free_port
+from conftest import FIXTURES, MODEL, TOKEN, Process, bin_path, free_port
 
-SIM_FIXTURES = REPO / "Fixtures" / "dstack"
+SIM_FIXTURES = FIXTURES / "dstack"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

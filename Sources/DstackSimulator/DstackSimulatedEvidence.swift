@@ -145,7 +145,7 @@ package struct DstackSimulatedEvidence: Sendable {
         do {
             return Array(try Data(contentsOf: url))
         } catch {
-            throw .fixture(name, "cannot read \(url.path) (set --fixtures to the shared/fixtures/dstack directory)")
+            throw .fixture(name, "cannot read \(url.path) (set --fixtures to the repository's Fixtures/dstack directory)")
         }
     }
 

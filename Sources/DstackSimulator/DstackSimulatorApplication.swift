@@ -78,14 +78,14 @@ package func withDstackSimulator<T: Sendable>(
 
 /// Where the dstack fixtures are when `--fixtures` is not given.
 ///
-/// Tries `../shared/fixtures/dstack` relative to the working directory (the repository root in every
-/// documented command), then relative to each ancestor of the executable that holds a `Package.swift`
-/// (a binary under `.build/…` of this package).
+/// Tries `Fixtures/dstack` relative to the working directory (the repository root in every documented
+/// command), then relative to each ancestor of the executable that holds a `Package.swift` (a binary under
+/// `.build/…` of this package).
 package func defaultDstackFixturesDirectory(
     executablePath: String = CommandLine.arguments.first ?? "",
     currentDirectory: String = FileManager.default.currentDirectoryPath
 ) -> String {
-    let relative = "../shared/fixtures/dstack"
+    let relative = "Fixtures/dstack"
     let fromWorkingDirectory = URL(fileURLWithPath: currentDirectory).appendingPathComponent(relative).standardized
     if FileManager.default.fileExists(atPath: fromWorkingDirectory.appendingPathComponent("appkeys.json").path) {
         return fromWorkingDirectory.path

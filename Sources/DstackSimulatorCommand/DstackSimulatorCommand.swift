@@ -18,7 +18,7 @@ struct DstackSimulatorCommand: AsyncParsableCommand {
     @Option(help: "Unix socket to listen on (replaced if it exists).")
     var socket: String
 
-    @Option(help: "Fixtures directory (default: ../shared/fixtures/dstack from the working directory, then from the package root).")
+    @Option(help: "Fixtures directory (default: Fixtures/dstack from the working directory, then from the package root).")
     var fixtures: String?
 
     @Option(help: "Quote template: full (attestation.bin, unstripped log) or stripped (tdx-lite-getquote.json).")

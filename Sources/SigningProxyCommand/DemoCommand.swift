@@ -28,7 +28,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Port for the proxy (0 picks a free one).")
     var port = 8000
 
-    @Option(help: "Directory with the dstack simulator fixtures (default: Fixtures/dstack, then ../shared/fixtures/dstack).")
+    @Option(help: "Directory with the dstack simulator fixtures (default: Fixtures/dstack).")
     var fixtures: String?
 
     @Flag(help: "Exit after the self-check, with its result as the exit status.")
@@ -107,7 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     static func fixturesDirectory(_ explicit: String?) throws -> String {
-        let candidates = explicit.map { [$0] } ?? ["Fixtures/dstack", "../shared/fixtures/dstack"]
+        let candidates = explicit.map { [$0] } ?? ["Fixtures/dstack"]
         for candidate in candidates
         where FileManager.default.fileExists(atPath: (candidate as NSString).appendingPathComponent("appkeys.json")) {
             return candidate

@@ -17,7 +17,7 @@ struct ScannerFixture: Sendable, CustomTestStringConvertible {
     ]
 
     func body() throws -> [UInt8] {
-        try FixtureLocator.bytes("vllm/\(name).body")
+        try Fixtures.bytes("vllm/\(name).body")
     }
 }
 
@@ -153,7 +153,7 @@ struct ChatIDScannerTests {
 
     @Test("a non-streaming JSON body is not SSE", arguments: ["chat", "completion", "error-stream-too-long"])
     func jsonBodyIsNotSSE(name: String) throws {
-        let body = try FixtureLocator.bytes("vllm/\(name).body")
+        let body = try Fixtures.bytes("vllm/\(name).body")
         var scanner = ChatIDScanner()
         #expect(feed(&scanner, body[...]) == [])
         #expect(scanner.chatID == nil)
@@ -401,7 +401,7 @@ struct ChatIDScannerTests {
     func extractorAgreesWithFoundation() throws {
         var payloads: [[UInt8]] = []
         for name in ["chat", "completion", "models", "error-too-long"] {
-            payloads.append(try FixtureLocator.bytes("vllm/\(name).body"))
+            payloads.append(try Fixtures.bytes("vllm/\(name).body"))
         }
         for fixture in ScannerFixture.all {
             let body = try fixture.body()

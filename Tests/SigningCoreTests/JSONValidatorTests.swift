@@ -326,7 +326,7 @@ struct JSONValidatorTests {
         "chat", "completion", "error-unknown-model", "error-too-long", "error-stream-too-long", "error-bad-json", "models",
     ])
     func vllmBodies(name: String) throws {
-        let body = try FixtureLocator.bytes("vllm/\(name).body")
+        let body = try Fixtures.bytes("vllm/\(name).body")
         #expect(validate(body) == .object)
         var buffer = ByteBuffer(bytes: body)
         #expect(JSONValidator.validate(buffer) == .object)
@@ -342,7 +342,7 @@ struct JSONValidatorTests {
     @Test("every event of the recorded streams is an object; the SSE bodies themselves are not JSON")
     func streamEvents() throws {
         for name in ["chat-stream", "chat-stream-n2", "completion-stream"] {
-            let body = try FixtureLocator.bytes("vllm/\(name).body")
+            let body = try Fixtures.bytes("vllm/\(name).body")
             #expect(validate(body) == nil, "\(name)")
             let events = try Self.eventPayloads(name)
             #expect(events.count >= 8, "\(name)")
@@ -356,12 +356,12 @@ struct JSONValidatorTests {
         "tdx-lite-getquote.json", "quote-report.json", "appkeys.json", "app-compose.json",
     ])
     func dstackFixtures(name: String) throws {
-        #expect(validate(try FixtureLocator.bytes("dstack/\(name)")) == .object)
+        #expect(validate(try Fixtures.bytes("dstack/\(name)")) == .object)
     }
 
     @Test("binary fixture is not JSON")
     func binaryFixture() throws {
-        #expect(validate(try FixtureLocator.bytes("dstack/attestation.bin")) == nil)
+        #expect(validate(try Fixtures.bytes("dstack/attestation.bin")) == nil)
     }
 
     // MARK: ByteBuffer
@@ -444,16 +444,16 @@ struct JSONValidatorTests {
     func differentialAgainstFoundation() throws {
         var corpus: [[UInt8]] = []
         for name in ["chat", "completion", "error-unknown-model", "error-too-long", "error-bad-json", "models"] {
-            corpus.append(try FixtureLocator.bytes("vllm/\(name).body"))
+            corpus.append(try Fixtures.bytes("vllm/\(name).body"))
         }
         for name in ["chat-stream", "chat-stream-n2", "completion-stream"] {
             corpus += try Self.eventPayloads(name)
         }
         for name in ["appkeys.json", "app-compose.json"] {
-            corpus.append(try FixtureLocator.bytes("dstack/\(name)"))
+            corpus.append(try Fixtures.bytes("dstack/\(name)"))
         }
         let seeds = corpus
-        corpus += try ["tdx-lite-getquote.json", "quote-report.json"].map { try FixtureLocator.bytes("dstack/\($0)") }
+        corpus += try ["tdx-lite-getquote.json", "quote-report.json"].map { try Fixtures.bytes("dstack/\($0)") }
         corpus += (JSONValidatorCase.valid + JSONValidatorCase.invalid).map(\.bytes)
 
         var generator = SplitMix64(seed: 0x5EED_1503)
@@ -493,7 +493,7 @@ struct JSONValidatorTests {
 
     /// The `data:` payloads of a recorded stream, `[DONE]` excluded.
     static func eventPayloads(_ name: String) throws -> [[UInt8]] {
-        let text = String(decoding: try FixtureLocator.bytes("vllm/\(name).body"), as: UTF8.self)
+        let text = String(decoding: try Fixtures.bytes("vllm/\(name).body"), as: UTF8.self)
         return text.components(separatedBy: "\n\n").compactMap { event in
             guard event.hasPrefix("data: "), event != "data: [DONE]" else { return nil }
             return Array(event.utf8.dropFirst(6))

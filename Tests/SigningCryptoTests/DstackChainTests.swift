@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 import SigningCrypto
+import TestFixtures
 
 /// The pure-crypto parts of dstack's v0 key derivation and signature chain (DSTACK.md §4).
 @Suite("dstack key chain")
@@ -37,8 +38,7 @@ struct DstackChainTests {
     }
 
     static func simulatorAppKeys() throws -> AppKeys {
-        let url = try TestSupport.fixturesDirectory().appendingPathComponent("dstack/appkeys.json")
-        return try JSONDecoder().decode(AppKeys.self, from: Data(contentsOf: url))
+        try JSONDecoder().decode(AppKeys.self, from: Data(try Fixtures.bytes("dstack/appkeys.json")))
     }
 
     @Test func pinnedVector() throws {

@@ -3,7 +3,7 @@ import Testing
 
 import SigningCrypto
 
-/// Test helpers: hex literals, fixture lookup and big-endian arithmetic mod n.
+/// Test helpers: hex literals and big-endian arithmetic mod n.
 enum TestSupport {
     /// The secp256k1 group order n, big-endian.
     static let order = bytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
@@ -47,18 +47,4 @@ enum TestSupport {
     static func scalar(_ value: UInt8) -> [UInt8] {
         [UInt8](repeating: 0, count: 31) + [value]
     }
-
-    /// The repository's `shared/fixtures` directory, found next to the directory holding Package.swift.
-    static func fixturesDirectory(filePath: String = #filePath) throws -> URL {
-        var directory = URL(fileURLWithPath: filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw FixtureNotFound()
-    }
-
-    struct FixtureNotFound: Error {}
 }

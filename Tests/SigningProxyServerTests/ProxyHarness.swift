@@ -8,6 +8,7 @@ import NIOHTTP1
 import ServiceLifecycle
 import SigningCore
 import SigningProxyServer
+import TestFixtures
 import Testing
 
 /// Runs a mock vLLM and the proxy in-process on loopback ports for one test, then shuts both down.
@@ -137,17 +138,5 @@ struct ProxyHarness: Sendable {
     }
 }
 
-/// The shared fixtures directory (`../shared/fixtures` next to the package root).
-enum Fixtures {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-    }()
-
-    static func bytes(_ relative: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: root.appendingPathComponent(relative)))
-    }
-}
+/// The repository's fixture locator (`Fixtures/`), visible to every file of this module without an import.
+typealias Fixtures = TestFixtures.Fixtures

@@ -12,7 +12,7 @@ struct AttestationVerificationTests {
         now: Fixtures.now)
     let verifier = ResponseVerifier(options: Self.options)
 
-    func response() throws -> [UInt8] { try Fixtures.data("vllm/chat-stream.body") }
+    func response() throws -> [UInt8] { try Fixtures.bytes("vllm/chat-stream.body") }
 
     func ecdsaRecord() throws -> [UInt8] {
         try Vectors.signatureRecord(
@@ -62,7 +62,7 @@ struct AttestationVerificationTests {
     @Test("the simulator as dstack ships it (served app-compose ≠ recorded compose hash) fails compose.hash")
     func dstackSimulatorCompose() throws {
         var simulated = try SimulatedReport.make()
-        let blob = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin"))
+        let blob = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin"))
         simulated.events = blob.events
         simulated.quote = try simulated.quote.replacing(.mrConfigID, with: blob.quote.mrConfigID)
             .replacing(.rtmr(3), with: blob.quote.rtmrs[3])
@@ -177,7 +177,7 @@ struct AttestationVerificationTests {
 
     @Test("compose file option: equal passes, different fails; info.app_id must match the event")
     func composeFile() throws {
-        let compose = try Fixtures.data("dstack/app-compose.json")
+        let compose = try Fixtures.bytes("dstack/app-compose.json")
         var options = Self.options
         options.composeFile = compose
         let same = ResponseVerifier(options: options).verifyAttestation(try SimulatedReport.make().json(), nonce: Fixtures.nonce)

@@ -6,17 +6,8 @@ import Testing
 
 /// The real Intel collateral in `Fixtures/intel-collateral` (see its NOTICE.md) and the quote it covers.
 enum CollateralFixtures {
-    /// The directory holding Package.swift.
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/", !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url = url.deletingLastPathComponent()
-        }
-        return url
-    }()
-
     /// `Fixtures/intel-collateral/b0c06f000000-2026-10` in this package.
-    static let directory = packageRoot.appendingPathComponent("Fixtures/intel-collateral/b0c06f000000-2026-10")
+    static let directory = Fixtures.url("intel-collateral/b0c06f000000-2026-10")
 
     /// 2026-10-15T00:00:00Z: the collateral, its CRLs and attestation.bin's PCK chain are all current.
     static let now = Date(timeIntervalSince1970: 1_792_022_400)
@@ -35,13 +26,13 @@ enum CollateralFixtures {
 
     /// The quote inside `attestation.bin` (FMSPC b0c06f000000), as hex.
     static func attestationBinQuote() throws -> [UInt8] {
-        let blob = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin"))
+        let blob = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin"))
         return Array(Fixtures.hex(blob.quoteBytes).utf8)
     }
 
     /// "Intel SGX PCK Platform CA" and the root, as PEM, from the same quote.
     static func platformCAChain() throws -> [UInt8] {
-        let blob = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin"))
+        let blob = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin"))
         let text = String(decoding: blob.quote.authData.pckChainPEM, as: UTF8.self)
         let start = try #require(text.range(of: "-----END CERTIFICATE-----")).upperBound
         return Array(text[start...].utf8)

@@ -108,7 +108,7 @@ extension CollateralVerificationTests {
 
     @Test("collateral for another platform: quote-report.json (FMSPC 90c06f000000) fails the FMSPC match")
     func otherPlatform() throws {
-        let report = try verify(try Fixtures.data("dstack/quote-report.json"))
+        let report = try verify(try Fixtures.bytes("dstack/quote-report.json"))
         let check = try #require(report.check("dcap.collateral.tcb-info"))
         #expect(check.status == .fail && check.detail.contains("90c06f000000"), "\(check.detail)")
         #expect(report.check("dcap.tcb-status")?.status == .fail)
@@ -167,7 +167,7 @@ extension CollateralVerificationTests {
         #expect(
             ResponseVerifier.collateralRequest(forQuote: try CollateralFixtures.attestationBinQuote())
                 == CollateralRequest(fmspc: "b0c06f000000", pckCA: "platform"))
-        #expect(ResponseVerifier.collateralRequest(forQuote: try Fixtures.data("dstack/quote-report.json"))?.fmspc == "90c06f000000")
+        #expect(ResponseVerifier.collateralRequest(forQuote: try Fixtures.bytes("dstack/quote-report.json"))?.fmspc == "90c06f000000")
         let simulated = try SimulatedReport.make().json()
         #expect(ResponseVerifier.collateralRequest(forAttestation: simulated)?.fmspc == "b0c06f000000")
         #expect(ResponseVerifier.collateralRequest(forAttestation: simulated, signingAddress: Vectors.simulatorAddress)?.pckCA == "platform")

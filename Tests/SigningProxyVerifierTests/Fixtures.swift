@@ -1,25 +1,14 @@
 import Foundation
+import TestFixtures
 
-/// Reads `../shared/fixtures` from the package root, and small byte helpers for the tests.
-enum Fixtures {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                return url.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-            }
-            url = url.deletingLastPathComponent()
-        }
-        return url
-    }()
+/// The repository's fixture locator (`Fixtures/`), visible to every file of this module without an import.
+typealias Fixtures = TestFixtures.Fixtures
 
-    static func data(_ relative: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: root.appendingPathComponent(relative)))
-    }
-
+/// Fixture decoding and small byte helpers for the tests.
+extension Fixtures {
     /// A dstack fixture JSON as a dictionary.
     static func json(_ relative: String) throws -> [String: Any] {
-        let object = try JSONSerialization.jsonObject(with: Data(try data(relative)))
+        let object = try JSONSerialization.jsonObject(with: Data(try bytes(relative)))
         return object as? [String: Any] ?? [:]
     }
 

@@ -22,7 +22,7 @@ struct QuoteVerificationTests {
 
     @Test("tdx-lite-getquote.json: DCAP, RTMR replay, runtime events, MRCONFIGID V1")
     func tdxLite() throws {
-        let report = verifier.verifyQuote(try Fixtures.data("dstack/tdx-lite-getquote.json"))
+        let report = verifier.verifyQuote(try Fixtures.bytes("dstack/tdx-lite-getquote.json"))
         expectGenuine(report)
         #expect(report.check("measurements.runtime-events")?.status == .pass)
         #expect(report.check("compose.mr-config-id")?.status == .pass)
@@ -33,7 +33,7 @@ struct QuoteVerificationTests {
 
     @Test("quote-report.json: DCAP, full-log replay, app event after system-ready noted, zero MRCONFIGID skipped")
     func quoteReport() throws {
-        let report = verifier.verifyQuote(try Fixtures.data("dstack/quote-report.json"))
+        let report = verifier.verifyQuote(try Fixtures.bytes("dstack/quote-report.json"))
         expectGenuine(report)
         // The fixtures README says b0c06f000000 here; the PCK leaf's SGX extension holds 90c06f000000
         // (checked with openssl asn1parse). b0c06f000000 is attestation.bin's.
@@ -45,7 +45,7 @@ struct QuoteVerificationTests {
 
     @Test("attestation.bin quote as recorded, with its event log")
     func attestationBin() throws {
-        let blob = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin"))
+        let blob = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin"))
         let json = try Fixtures.jsonBytes([
             "quote": Fixtures.hex(blob.quoteBytes),
             "event_log": String(decoding: TDXEventLog(events: blob.events).jsonArray(), as: UTF8.self),
@@ -157,7 +157,7 @@ struct QuoteVerificationTests {
 
     @Test("a chain checked at a time outside its validity, or against another root, fails")
     func chainValidityAndPin() throws {
-        let input = try Fixtures.data("dstack/tdx-lite-getquote.json")
+        let input = try Fixtures.bytes("dstack/tdx-lite-getquote.json")
         let late = ResponseVerifier(options: VerificationOptions(now: Date(timeIntervalSince1970: 2_200_000_000)))
         let lateReport = late.verifyQuote(input)
         #expect(lateReport.check("dcap.pck-chain")?.status == .fail)

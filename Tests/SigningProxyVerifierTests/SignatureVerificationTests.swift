@@ -8,7 +8,7 @@ import Testing
 struct SignatureVerificationTests {
     let verifier = ResponseVerifier(options: VerificationOptions(expectedModel: "tiny", now: Fixtures.now))
 
-    func response() throws -> [UInt8] { try Fixtures.data("vllm/chat-stream.body") }
+    func response() throws -> [UInt8] { try Fixtures.bytes("vllm/chat-stream.body") }
 
     @Test("format A, Hardhat key: hashes and EIP-191 recovery pass")
     func ecdsaFormatA() throws {

@@ -28,7 +28,7 @@ enum SigningProxyBinary {
             let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             let candidates = [
                 directory.appendingPathComponent("signing-proxy"),
-                CollateralFixtures.packageRoot.appendingPathComponent(".build/debug/signing-proxy"),
+                Fixtures.packageRoot.appendingPathComponent(".build/debug/signing-proxy"),
             ]
             let binary = try #require(
                 candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
@@ -36,7 +36,7 @@ enum SigningProxyBinary {
             // `swift test` alone does not relink the executable: refuse to test a stale one.
             let built = try modified(binary)
             let sources = ["Sources/SigningProxyCommand/Verify", "Sources/SigningProxyVerifier"].map {
-                CollateralFixtures.packageRoot.appendingPathComponent($0)
+                Fixtures.packageRoot.appendingPathComponent($0)
             }
             for directory in sources {
                 let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.contentModificationDateKey])

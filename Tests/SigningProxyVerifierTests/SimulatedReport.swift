@@ -21,8 +21,8 @@ struct SimulatedReport {
 
     /// The consistent simulator report for the ecdsa key and `nonce`.
     static func make(nonce: [UInt8] = Fixtures.nonce, composeOverride: String? = nil) throws -> SimulatedReport {
-        let blob = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin"))
-        let served = String(decoding: try Fixtures.data("dstack/app-compose.json"), as: UTF8.self)
+        let blob = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin"))
+        let served = String(decoding: try Fixtures.bytes("dstack/app-compose.json"), as: UTF8.self)
         let appCompose = composeOverride ?? served
         let composeHash = Array(SHA256.hash(data: Array(appCompose.utf8)))
         var events = blob.events

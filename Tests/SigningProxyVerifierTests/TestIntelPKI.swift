@@ -140,7 +140,7 @@ struct TestIntelPKI {
 
     /// attestation.bin's quote re-signed by this PKI, with `values` in the TD and QE reports.
     func quote(_ values: QuoteValues = QuoteValues()) throws -> [UInt8] {
-        let template = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin")).quote
+        let template = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin")).quote
         let patched = try template.replacing(.teeTCBSVN, with: values.teeTCBSVN)
             .replacing(.mrSignerSeam, with: values.mrSignerSeam).replacing(.seamAttributes, with: values.seamAttributes)
         let signed = Array(patched.signedBytes)

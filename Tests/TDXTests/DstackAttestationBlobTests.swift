@@ -6,7 +6,7 @@ import Testing
 struct DstackAttestationBlobTests {
     @Test("decodes the recorded quote, 33 events, 9 runtime events and the config")
     func decode() throws {
-        let blob = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin"))
+        let blob = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin"))
         #expect(blob.quoteBytes.count == 5010)
         #expect(blob.quote.length == 4940)
         #expect(blob.quote.mrTD == Fixtures.hex("e53236d44a074bc78e784cdfa1a2c858a5f6b53afc1b60d8f079662314978b64241b646d8498dd767d5ea48e1e115822"))
@@ -28,7 +28,7 @@ struct DstackAttestationBlobTests {
 
     @Test("its event log replays to the recorded RTMRs")
     func replay() throws {
-        let blob = try DstackAttestationBlob(bytes: Fixtures.data("dstack/attestation.bin"))
+        let blob = try DstackAttestationBlob(bytes: Fixtures.bytes("dstack/attestation.bin"))
         let replayed = try RTMRReplay.replay(blob.events)
         #expect(replayed == Expected.attestationRTMRs)
         #expect(replayed == blob.quote.rtmrs)
@@ -36,7 +36,7 @@ struct DstackAttestationBlobTests {
 
     @Test("truncated or altered blobs throw")
     func malformed() throws {
-        let bytes = try Fixtures.data("dstack/attestation.bin")
+        let bytes = try Fixtures.bytes("dstack/attestation.bin")
         for length in [0, 1, 2, 3, 100, 5013, 5014, 5015, 6000, 9000, 9503] {
             #expect(throws: TDXError.self, "length \(length)") { try DstackAttestationBlob(bytes: bytes.prefix(length)) }
         }

@@ -3,25 +3,15 @@ import Foundation
 import SigningCore
 import SigningCrypto
 import Synchronization
+import TestFixtures
 import Testing
 
 @testable import TEE
 
-/// Locates `shared/fixtures` beside the package root (the directory holding Package.swift).
+/// The dstack fixtures (`Fixtures/dstack`) decoded for the attestation tests.
 enum AttestationFixtures {
-    static func url(_ relative: String) throws -> URL {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory.deletingLastPathComponent().appendingPathComponent("shared/fixtures/\(relative)")
-            }
-            directory.deleteLastPathComponent()
-        }
-        throw CocoaError(.fileNoSuchFile)
-    }
-
     static func json(_ relative: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: try url(relative))
+        let data = Data(try Fixtures.bytes(relative))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SigningCrypto
+import TestFixtures
 import Testing
 
 @testable import TEE
@@ -19,20 +20,14 @@ enum DstackTestSupport {
     /// A logger that discards everything (tests must not print key material or noise).
     static let logger = Logger(label: "dstack-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// `shared/fixtures/dstack`, found from this file via the directory holding Package.swift.
-    static func fixturesDirectory() throws -> String {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory.deletingLastPathComponent().appendingPathComponent("shared/fixtures/dstack").path
-            }
-            directory.deleteLastPathComponent()
-        }
-        throw DstackSimulatorError.fixture("shared/fixtures/dstack", "not found above \(#filePath)")
+    /// `Fixtures/dstack`, the simulator's data files.
+    static func fixturesDirectory() -> String {
+        Fixtures.url("dstack").path
     }
 
+    /// The bytes of `Fixtures/dstack/<name>`.
     static func fixture(_ name: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: URL(fileURLWithPath: try fixturesDirectory()).appendingPathComponent(name)))
+        try Fixtures.bytes("dstack/\(name)")
     }
 
     /// A fresh short temporary directory (unix socket paths are limited to 107 bytes).
@@ -54,7 +49,7 @@ enum DstackTestSupport {
         configure: (inout DstackSimulatorConfiguration) -> Void = { _ in },
         _ body: @Sendable (DstackAgentClient, DstackSimulatorConfiguration) async throws -> T
     ) async throws -> T {
-        let fixtures = try fixturesDirectory()
+        let fixtures = fixturesDirectory()
         return try await withTemporaryDirectory { directory in
             var configuration = DstackSimulatorConfiguration(
                 socketPath: directory + "/dstack.sock", fixturesDirectory: fixtures)

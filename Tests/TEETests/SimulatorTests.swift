@@ -2,6 +2,7 @@ import DstackSimulator
 import Foundation
 import SigningCrypto
 import TDX
+import TestFixtures
 import Testing
 
 @testable import TEE
@@ -197,11 +198,15 @@ struct DstackSimulatorEvidenceTests {
     }
 
     @Test func defaultFixturesDirectoryIsFoundFromThePackageRoot() throws {
-        let fixtures = try DstackTestSupport.fixturesDirectory()
-        let packageRoot = URL(fileURLWithPath: fixtures).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("main").path
-        let found = defaultDstackFixturesDirectory(executablePath: "/nonexistent/bin/x", currentDirectory: packageRoot)
-        #expect(URL(fileURLWithPath: found).standardized.path == URL(fileURLWithPath: fixtures).standardized.path)
+        let fixtures = URL(fileURLWithPath: DstackTestSupport.fixturesDirectory()).standardized.path
+        let fromWorkingDirectory = defaultDstackFixturesDirectory(
+            executablePath: "/nonexistent/bin/x", currentDirectory: Fixtures.packageRoot.path)
+        #expect(URL(fileURLWithPath: fromWorkingDirectory).standardized.path == fixtures)
+        // A binary under `.build/…` of this package finds them from any working directory.
+        let fromExecutable = defaultDstackFixturesDirectory(
+            executablePath: Fixtures.packageRoot.appendingPathComponent(".build/debug/dstack-simulator").path,
+            currentDirectory: "/nonexistent")
+        #expect(URL(fileURLWithPath: fromExecutable).standardized.path == fixtures)
     }
 }
 

@@ -1,25 +1,17 @@
 import Foundation
+import TestFixtures
 
-/// The recorded vLLM responses in `shared/fixtures/vllm/`, found relative to the package root.
-enum Fixtures {
-    /// `../shared/fixtures/vllm` seen from the directory holding Package.swift.
-    static let vllmDirectory: URL = {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                break
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.deletingLastPathComponent().appendingPathComponent("shared/fixtures/vllm")
-    }()
+/// The repository's fixture locator, visible to every file of this module without an import.
+typealias Fixtures = TestFixtures.Fixtures
 
+/// The recorded vLLM answers in `Fixtures/vllm/` and the requests they answer.
+extension Fixtures {
     /// The bytes of `vllm/<name>.body`.
     static func body(_ name: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: self.vllmDirectory.appendingPathComponent("\(name).body")))
+        try bytes("vllm/\(name).body")
     }
 
-    /// SHA-256 of each body, from `shared/fixtures/README.md`.
+    /// SHA-256 of each body, as listed in `Fixtures/vllm/NOTICE.md`.
     static let sha256: [String: String] = [
         "chat-stream": "83e02d1d772435f1fb7127d3caa8d3b94807bf0513239d39b297a32466ecb538",
         "chat-stream-n2": "81cb7bae90ba75006f9b74a8ca088df69589f936c1897755ea6428157018796c",
@@ -33,7 +25,7 @@ enum Fixtures {
         "models": "1d257b6265625dcde2c9064670257e74931c0d1aa4a739ddab71f3e5d04b559d",
     ]
 
-    /// The request the chat fixtures were recorded with (README), streaming with usage.
+    /// The request the chat fixtures were recorded with (`Fixtures/vllm/NOTICE.md`), streaming with usage.
     static let chatStreamRequest =
         #"{"model":"tiny","messages":[{"role":"user","content":"hello"}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true},"seed":1}"#
     /// The non-streaming chat request of `chat.body`.

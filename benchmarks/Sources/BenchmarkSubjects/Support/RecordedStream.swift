@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The recorded vLLM stream (`shared/fixtures/vllm/chat-stream.body`), cut the way vLLM writes it:
+/// The recorded vLLM stream (`Fixtures/vllm/chat-stream.body`), cut the way vLLM writes it:
 /// one HTTP chunk per SSE event.
 ///
 /// This file is the benchmarks' own (the rest of this module links to the main package's sources).
@@ -21,10 +21,10 @@ package struct RecordedStream: Sendable {
         RecordedStream(bytes: fixture("chat-stream.body", filePath: filePath))
     }
 
-    /// The bytes of `shared/fixtures/vllm/<name>`; a missing file stops the process.
+    /// The bytes of `Fixtures/vllm/<name>`; a missing file stops the process.
     package static func fixture(_ name: String, filePath: String = #filePath) -> [UInt8] {
         guard let path = fixturePath(name, from: filePath), let bytes = readFile(path) else {
-            fatalError("shared/fixtures/vllm/\(name) not found above \(filePath)")
+            fatalError("Fixtures/vllm/\(name) not found above \(filePath)")
         }
         return bytes
     }
@@ -63,12 +63,12 @@ package struct RecordedStream: Sendable {
         return result
     }
 
-    /// The first `shared/fixtures/vllm/<name>` found in an ancestor of `filePath`.
+    /// The first `Fixtures/vllm/<name>` found in an ancestor of `filePath`.
     private static func fixturePath(_ name: String, from filePath: String) -> String? {
         var directory = filePath
         while let slash = directory.lastIndex(of: "/"), slash != directory.startIndex {
             directory = String(directory[..<slash])
-            let candidate = directory + "/shared/fixtures/vllm/" + name
+            let candidate = directory + "/Fixtures/vllm/" + name
             if access(candidate, R_OK) == 0 { return candidate }
         }
         return nil
