@@ -50,6 +50,25 @@ test-interop: deps venv
 	$(SWIFT) build
 	BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q interop
 
+## fuzz: libFuzzer campaign over every parser that faces input (fuzz/README.md): FUZZ_RUNS iterations per
+## target (default 1000000), one target after another at low priority; prints iterations, exec/s and
+## coverage per target and fails if any target crashes or breaks an invariant.
+## FUZZ_TARGETS="json sse" runs only those; FUZZ_FRESH=1 starts from the checked-in seeds alone.
+## fuzz-smoke: every target briefly (CI). fuzz-build: the instrumented binary (fuzz package, release).
+.PHONY: fuzz fuzz-smoke fuzz-build
+FUZZ_RUNS       ?= 1000000
+FUZZ_SMOKE_RUNS ?= 20000
+FUZZ_TARGETS    ?=
+
+fuzz-build: deps
+	$(SWIFT) build --package-path fuzz -c release --product signing-proxy-fuzz
+
+fuzz: fuzz-build
+	fuzz/run.sh -r $(FUZZ_RUNS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	fuzz/run.sh -r $(FUZZ_SMOKE_RUNS) $(FUZZ_TARGETS)
+
 ## bench-build: compile the benchmarks package (micro-benchmarks and load harness), as CI does; runs nothing.
 ## Debug: it only proves the package compiles (`make bench` builds what it runs in release).
 bench-build: deps

@@ -1,0 +1,25 @@
+/// Reads control values off the front of a fuzz input; past the end it yields zeros, so every input,
+/// however short, is a valid instruction.
+struct FuzzInput {
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    mutating func byte() -> UInt8 {
+        guard offset < bytes.count else { return 0 }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func uint16() -> UInt16 {
+        UInt16(byte()) | UInt16(byte()) << 8
+    }
+
+    /// Everything not read yet.
+    var rest: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[min(offset, bytes.count)...])
+    }
+}
