@@ -12,10 +12,16 @@ struct ExchangeSignerTests {
         let signer = ExchangeSigner(keys: .dev(seed: "signer-tests"), format: format, modelName: "tiny")
         let eager = try signer.sign(requestHash: Self.requestHash, responseHash: Self.responseHash)
         let text = signer.text(requestHash: Self.requestHash, responseHash: Self.responseHash)
-        #expect(eager.text == text)
+        #expect(signer.text(of: eager) == text)
         #expect(eager.isComplete)
-        #expect(try signer.signature(.ecdsa, over: text) == eager.ecdsaSignature)
-        #expect(try signer.signature(.ed25519, over: text) == eager.ed25519Signature)
+        #expect(try signer.signature(.ecdsa, over: text) == eager[.ecdsa])
+        #expect(try signer.signature(.ed25519, over: text) == eager[.ed25519])
+        // Each algorithm filled in alone on a hashes-only record gives the same bytes.
+        var lazy = SignatureRecord(requestHash: eager.requestHash, responseHash: eager.responseHash)
+        try signer.sign(.ed25519, of: &lazy)
+        #expect(lazy.ed25519Signature == eager.ed25519Signature && lazy.ecdsaSignature == nil)
+        try signer.sign(.ecdsa, of: &lazy)
+        #expect(lazy == eager)
         // A fresh signer from the same seed (a restart) signs the same bytes.
         let again = ExchangeSigner(keys: .dev(seed: "signer-tests"), format: format, modelName: "tiny")
         #expect(try again.sign(requestHash: Self.requestHash, responseHash: Self.responseHash) == eager)
@@ -37,20 +43,53 @@ struct ExchangeSignerTests {
         #expect(try signer.signature(.ed25519, over: text + "0") != ed25519)
     }
 
-    @Test("a record starts with the text only and is filled one algorithm at a time")
-    func recordSubscript() {
-        var record = SignatureRecord(text: "a:b")
-        #expect(record[.ecdsa] == nil)
-        #expect(record[.ed25519] == nil)
+    @Test("a record starts with the hashes only and is filled one algorithm at a time")
+    func recordFilledPerAlgorithm() throws {
+        let request = try #require(FixedBytes<32>(lowercaseHex: Self.requestHash))
+        let response = try #require(FixedBytes<32>(lowercaseHex: Self.responseHash))
+        var record = SignatureRecord(requestHash: request, responseHash: response)
+        #expect(record[.ecdsa] == nil && record[.ed25519] == nil)
+        #expect(!record.hasSignature(.ecdsa) && !record.hasSignature(.ed25519))
         #expect(!record.isComplete)
-        record[.ed25519] = "ed"
-        #expect(record.ed25519Signature == "ed")
-        #expect(record[.ecdsa] == nil)
-        #expect(!record.isComplete)
-        record[.ecdsa] = "0xec"
-        #expect(record.ecdsaSignature == "0xec")
+        let ed25519 = try #require(FixedBytes<64>(Array(0..<64)))
+        let ecdsa = try #require(FixedBytes<65>(Array(100..<165)))
+        var other = SignatureRecord(requestHash: request, responseHash: response, ecdsaSignature: ecdsa, ed25519Signature: ed25519)
+        record.copySignature(.ed25519, from: other)
+        #expect(record[.ed25519] == Hex.encode(Array(UInt8(0)..<64)))
+        #expect(record[.ecdsa] == nil && !record.isComplete)
+        record.copySignature(.ecdsa, from: other)
+        #expect(record[.ecdsa] == "0x" + Hex.encode(Array(UInt8(100)..<165)))
         #expect(record.isComplete)
-        #expect(record == SignatureRecord(text: "a:b", ecdsaSignature: "0xec", ed25519Signature: "ed"))
+        #expect(record == other)
+        // Records of another exchange are told apart by their hashes.
+        other.responseHash = request
+        #expect(!record.coversSameExchange(as: other))
+        #expect(record != other)
+    }
+
+    @Test("hashes are kept as bytes and read back as the very hex signed; anything else is refused")
+    func hashBytes() throws {
+        let request = try #require(FixedBytes<32>(lowercaseHex: Self.requestHash))
+        #expect(request.hex == Self.requestHash)
+        #expect(request.bytes == (try Hex.decode(Self.requestHash)))
+        let signer = ExchangeSigner(keys: .dev(seed: "signer-tests"), format: .model, modelName: "m:1")
+        let record = try signer.sign(requestHash: Self.requestHash, responseHash: Self.responseHash)
+        #expect(signer.text(of: record) == "m:1:\(Self.requestHash):\(Self.responseHash)")
+        // Uppercase would not come back unchanged, so it is refused rather than silently lowercased.
+        for bad in [Self.requestHash.uppercased(), String(Self.requestHash.dropLast()), Self.requestHash + "0",
+                    "0x" + Self.requestHash.dropFirst(2), String(Self.requestHash.dropLast()) + "g", ""] {
+            #expect(FixedBytes<32>(lowercaseHex: bad) == nil, "\(bad)")
+            #expect(throws: SigningCryptoError.invalidHex) {
+                try signer.sign(requestHash: bad, responseHash: Self.responseHash)
+            }
+        }
+        #expect(FixedBytes<32>(Array(repeating: 0, count: 31)) == nil)
+        #expect(FixedBytes<32>(Array(repeating: 0, count: 33)) == nil)
+    }
+
+    @Test("a record is 195 bytes inline: no hex strings, no heap allocation of its own")
+    func recordSize() {
+        #expect(MemoryLayout<SignatureRecord>.size == 32 + 32 + (65 + 1) + (64 + 1))
     }
 
     @Test("algorithm and mode names are the query and environment spellings")

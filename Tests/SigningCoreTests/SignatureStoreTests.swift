@@ -22,6 +22,27 @@ struct SignatureStoreTests {
         #expect(store.count == 2)
     }
 
+    @Test("ids that differ only in Unicode normalisation are different keys")
+    func normalisationVariantsAreDistinct() {
+        let store = makeStore()
+        let composed = "chatcmpl-caf\u{E9}"  // NFC: é is U+00E9
+        let decomposed = "chatcmpl-cafe\u{301}"  // NFD: e + U+0301
+        // Swift compares Strings by canonical equivalence: the very bug a byte key avoids.
+        #expect(composed == decomposed)
+        #expect(Array(composed.utf8) != Array(decomposed.utf8))
+        #expect(ChatID(composed) != ChatID(decomposed))
+        #expect(store.insert("nfc", for: ChatID(composed)))
+        #expect(store.insert("nfd", for: ChatID(decomposed)))
+        #expect(store.lookup(ChatID(composed)) == "nfc")
+        #expect(store.lookup(ChatID(decomposed)) == "nfd")
+        #expect(store.update(ChatID(decomposed)) { $0 += "!" } == "nfd!")
+        #expect(store.lookup(ChatID(composed)) == "nfc")
+        #expect(store.count == 2)
+        // Other byte-level near misses are distinct too.
+        #expect(store.lookup(ChatID(bytes: Array(composed.utf8) + [0])) == nil)
+        #expect(store.lookup("CHATCMPL-CAF\u{C9}") == nil)
+    }
+
     @Test("first writer wins and a refused insert stores nothing")
     func firstWriterWins() {
         let store = makeStore()
@@ -117,7 +138,7 @@ struct SignatureStoreTests {
     func capacityEviction() {
         let store = makeStore(capacity: 3)
         for id in ["a", "b", "c"] {
-            #expect(store.insert(id, for: id))
+            #expect(store.insert(id, for: ChatID(id)))
         }
         // Reading "a" must not protect it: eviction follows storage order, not use.
         #expect(store.lookup("a") == "a")
@@ -254,7 +275,7 @@ struct SignatureStoreTests {
                     var violations = 0
                     for index in 0..<10_000 {
                         let id = "t\(task)-\(index)"
-                        if !store.insert(id, for: id) { violations += 1 }
+                        if !store.insert(id, for: ChatID(id)) { violations += 1 }
                         if let record = store.lookup("t\(task)-\(index / 2)"), record != "t\(task)-\(index / 2)" {
                             violations += 1
                         }

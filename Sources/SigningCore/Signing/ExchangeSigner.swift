@@ -18,35 +18,62 @@ package struct ExchangeSigner: Sendable {
         format.text(model: modelName, requestHash: requestHash, responseHash: responseHash)
     }
 
-    /// Builds the signed text and both signatures.
-    package func sign(requestHash: String, responseHash: String) throws -> SignatureRecord {
-        let text = text(requestHash: requestHash, responseHash: responseHash)
-        let message = Array(text.utf8)
-        return SignatureRecord(
-            text: text,
-            ecdsaSignature: try Self.ecdsa(message, keys: keys),
-            ed25519Signature: try Self.ed25519(message, keys: keys)
-        )
+    /// The text `record`'s signatures cover, rebuilt from its hashes.
+    package func text(of record: SignatureRecord) -> String {
+        text(requestHash: record.requestHash.hex, responseHash: record.responseHash.hex)
     }
 
-    /// One algorithm's signature over `text`, exactly as `sign` computes it.
+    /// A record with both signatures over the text of these two hashes.
+    package func sign(requestHash: FixedBytes<32>, responseHash: FixedBytes<32>) throws -> SignatureRecord {
+        var record = SignatureRecord(requestHash: requestHash, responseHash: responseHash)
+        let message = Array(text(of: record).utf8)
+        record.ecdsaSignature = try Self.ecdsa(message, keys: keys)
+        record.ed25519Signature = try Self.ed25519(message, keys: keys)
+        return record
+    }
+
+    /// `sign(requestHash:responseHash:)` for hashes in hex, as the proxy computes them.
+    /// - Throws: `SigningCryptoError.invalidHex` unless each is 64 lowercase hex digits (anything else
+    ///   would not come back unchanged in the rebuilt text).
+    package func sign(requestHash: String, responseHash: String) throws -> SignatureRecord {
+        guard let request = FixedBytes<32>(lowercaseHex: requestHash),
+            let response = FixedBytes<32>(lowercaseHex: responseHash)
+        else { throw SigningCryptoError.invalidHex }
+        return try sign(requestHash: request, responseHash: response)
+    }
+
+    /// Fills in `algorithm`'s signature of `record`, exactly as `sign` computes it.
     ///
     /// Both algorithms are deterministic (RFC 6979 nonces for secp256k1; RFC 8032 ed25519, which
     /// swift-crypto's BoringSSL backend implements on Linux), so signing the same text twice gives the
     /// same bytes.
-    package func signature(_ algorithm: SignatureAlgorithm, over text: String) throws -> String {
-        let message = Array(text.utf8)
+    package func sign(_ algorithm: SignatureAlgorithm, of record: inout SignatureRecord) throws {
+        let message = Array(text(of: record).utf8)
         switch algorithm {
-        case .ecdsa: return try Self.ecdsa(message, keys: keys)
-        case .ed25519: return try Self.ed25519(message, keys: keys)
+        case .ecdsa: record.ecdsaSignature = try Self.ecdsa(message, keys: keys)
+        case .ed25519: record.ed25519Signature = try Self.ed25519(message, keys: keys)
         }
     }
 
-    private static func ecdsa(_ message: [UInt8], keys: SigningKeys) throws -> String {
-        try PersonalSign.sign(message: message, with: keys.ecdsa)
+    /// One algorithm's signature over `text`, in hex as `/v1/signature` serves it.
+    package func signature(_ algorithm: SignatureAlgorithm, over text: String) throws -> String {
+        let message = Array(text.utf8)
+        switch algorithm {
+        case .ecdsa: return "0x" + (try Self.ecdsa(message, keys: keys)).hex
+        case .ed25519: return try Self.ed25519(message, keys: keys).hex
+        }
     }
 
-    private static func ed25519(_ message: [UInt8], keys: SigningKeys) throws -> String {
-        Hex.encode(try keys.ed25519.signature(for: message))
+    private static func ecdsa(_ message: [UInt8], keys: SigningKeys) throws -> FixedBytes<65> {
+        let signature = try keys.ecdsa.signRecoverable(digest: PersonalSign.digest(message: message))
+        guard let bytes = FixedBytes<65>(signature.rsv(vOffset: 27)) else { throw SigningCryptoError.invalidLength }
+        return bytes
+    }
+
+    private static func ed25519(_ message: [UInt8], keys: SigningKeys) throws -> FixedBytes<64> {
+        guard let bytes = FixedBytes<64>(try keys.ed25519.signature(for: message)) else {
+            throw SigningCryptoError.invalidLength
+        }
+        return bytes
     }
 }

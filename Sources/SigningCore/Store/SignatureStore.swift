@@ -3,16 +3,20 @@ import Synchronization
 
 /// In-memory map from chat id to a signature record, bounded in size and age (API.md §6).
 ///
+/// - Ids are compared by their exact bytes (`ChatID`), never by Unicode equivalence.
 /// - An entry lives `ttl` from its insertion; lookups never extend it.
 /// - First writer wins: an unexpired entry is never replaced by `insert`. An expired one may be.
 ///   `update` changes a record in place (lazy signing fills in signatures) without touching its expiry.
 /// - At most `capacity` entries; when full, the least recently stored entry is evicted first.
 ///
-/// Entries are kept in a dictionary plus a FIFO of `(id, expiry, generation)` slots in insertion
-/// order. Expired slots are popped from the front whenever the store is used, and the FIFO never holds
-/// more than `capacity` slots, so memory stays bounded and every operation is amortized O(1). Each
-/// insertion gets a fresh generation: a slot whose generation no longer matches its id's entry (the id
-/// expired and was stored again) is stale and is dropped without touching the newer entry.
+/// Entries sit in a FIFO (a `Deque`) in insertion order, each with its id, expiry and record inline,
+/// and a dictionary maps each id to the sequence number of its newest entry, which locates it in the
+/// FIFO. Records are stored once, in the FIFO's one buffer, so a fixed-size record costs no allocation
+/// of its own; the id's bytes are the only per-entry allocation. Expired entries are popped from the
+/// front whenever the store is used, and the FIFO never holds more than `capacity` entries, so memory
+/// stays bounded and every operation is amortized O(1). An entry that the dictionary no longer points
+/// at (its id expired and was stored again) is stale: it is dropped from the front without touching
+/// the newer entry.
 package final class SignatureStore<Record: Sendable>: Sendable {
     private let capacity: Int
     private let ttl: Duration
@@ -39,13 +43,13 @@ package final class SignatureStore<Record: Sendable>: Sendable {
 
     /// Stores `record` for `chatID` unless an unexpired entry exists for it.
     /// - Returns: `true` if stored; `false` (and nothing stored) if the id is taken.
-    package func insert(_ record: Record, for chatID: String) -> Bool {
+    package func insert(_ record: Record, for chatID: ChatID) -> Bool {
         let now = self.now()
         let expiry = now + ttl
         let capacity = self.capacity
         return state.withLock { state in
             state.purgeExpired(at: now)
-            if let existing = state.entries[chatID], existing.expiry > now {
+            if let position = state.position(of: chatID), state.queue[position].expiry > now {
                 return false
             }
             state.store(record, for: chatID, expiry: expiry, capacity: capacity)
@@ -54,12 +58,12 @@ package final class SignatureStore<Record: Sendable>: Sendable {
     }
 
     /// The record stored for `chatID`, or `nil` if there is none or it has expired.
-    package func lookup(_ chatID: String) -> Record? {
+    package func lookup(_ chatID: ChatID) -> Record? {
         let now = self.now()
         return state.withLock { state in
             state.purgeExpired(at: now)
-            guard let entry = state.entries[chatID], entry.expiry > now else { return nil }
-            return entry.record
+            guard let position = state.position(of: chatID), state.queue[position].expiry > now else { return nil }
+            return state.queue[position].record
         }
     }
 
@@ -68,14 +72,13 @@ package final class SignatureStore<Record: Sendable>: Sendable {
     /// `transform` runs under the store's lock: keep it short (no signing in it).
     /// - Returns: the record after the change, or `nil` (and nothing changed) if there is none or it has expired.
     @discardableResult
-    package func update(_ chatID: String, _ transform: (inout Record) -> Void) -> Record? {
+    package func update(_ chatID: ChatID, _ transform: (inout Record) -> Void) -> Record? {
         let now = self.now()
         return state.withLock { state in
             state.purgeExpired(at: now)
-            guard var entry = state.entries[chatID], entry.expiry > now else { return nil }
-            transform(&entry.record)
-            state.entries[chatID] = entry
-            return entry.record
+            guard let position = state.position(of: chatID), state.queue[position].expiry > now else { return nil }
+            transform(&state.queue[position].record)
+            return state.queue[position].record
         }
     }
 
@@ -84,11 +87,11 @@ package final class SignatureStore<Record: Sendable>: Sendable {
         let now = self.now()
         return state.withLock { state in
             state.purgeExpired(at: now)
-            return state.entries.count
+            return state.sequences.count
         }
     }
 
-    /// Slots in the FIFO, live or stale; never more than the capacity (for tests and metrics).
+    /// Entries in the FIFO, live or stale; never more than the capacity (for tests and metrics).
     package var queueLength: Int {
         state.withLock { $0.queue.count }
     }
@@ -97,57 +100,66 @@ package final class SignatureStore<Record: Sendable>: Sendable {
 // MARK: - State
 
 extension SignatureStore {
+    /// One stored record, at its place in insertion order.
     private struct Entry {
+        var chatID: ChatID
+        var expiry: ContinuousClock.Instant
         var record: Record
-        var expiry: ContinuousClock.Instant
-        var generation: UInt64
-    }
-
-    /// A FIFO position: the entry for `chatID` stored with `generation`, if it is still there.
-    private struct Slot {
-        var chatID: String
-        var expiry: ContinuousClock.Instant
-        var generation: UInt64
     }
 
     private struct State {
-        var entries: [String: Entry]
-        var queue: Deque<Slot>
-        var nextGeneration: UInt64 = 0
+        /// Each id's newest entry, by sequence number.
+        var sequences: [ChatID: UInt64]
+        /// Entries in insertion order; `queue[i]` has sequence number `firstSequence + i`.
+        var queue: Deque<Entry>
+        var firstSequence: UInt64 = 0
+        /// Entries the queue has room for; grown by this type so the buffer never overshoots the capacity.
+        var reserved: Int
 
         init(reserving reservation: Int) {
-            entries = Dictionary(minimumCapacity: reservation)
+            sequences = Dictionary(minimumCapacity: reservation)
             queue = Deque(minimumCapacity: reservation)
+            reserved = reservation
         }
 
-        mutating func store(_ record: Record, for chatID: String, expiry: ContinuousClock.Instant, capacity: Int) {
-            let generation = nextGeneration
-            nextGeneration &+= 1
-            entries[chatID] = Entry(record: record, expiry: expiry, generation: generation)
-            queue.append(Slot(chatID: chatID, expiry: expiry, generation: generation))
-            // Each live entry owns exactly one slot, so bounding the slots bounds the entries.
-            while queue.count > capacity {
+        /// The queue index of `chatID`'s newest entry, expired or not.
+        func position(of chatID: ChatID) -> Int? {
+            guard let sequence = sequences[chatID] else { return nil }
+            return Int(sequence - firstSequence)
+        }
+
+        mutating func store(_ record: Record, for chatID: ChatID, expiry: ContinuousClock.Instant, capacity: Int) {
+            // Each live entry is in the queue, so bounding the queue bounds the entries.
+            while queue.count >= capacity {
                 dropFront()
             }
+            if queue.count == reserved {
+                // Deque's own growth (1.5x) could leave a third of a large buffer unused at capacity.
+                reserved = min(capacity, max(16, 2 * reserved))
+                queue.reserveCapacity(reserved)
+            }
+            sequences[chatID] = firstSequence + UInt64(queue.count)
+            queue.append(Entry(chatID: chatID, expiry: expiry, record: record))
         }
 
-        /// Pops slots from the front while they have expired.
+        /// Pops entries from the front while they have expired.
         ///
-        /// Slots are nearly in expiry order (same TTL, stored in order; concurrent callers may read
-        /// the clock slightly out of order), so an expired slot stuck behind a live one is only
+        /// Entries are nearly in expiry order (same TTL, stored in order; concurrent callers may read
+        /// the clock slightly out of order), so an expired entry stuck behind a live one is only
         /// delayed, and its id reads as expired meanwhile.
         mutating func purgeExpired(at now: ContinuousClock.Instant) {
-            while let first = queue.first, first.expiry <= now {
+            while let expiry = queue.first?.expiry, expiry <= now {
                 dropFront()
             }
         }
 
-        /// Pops the front slot and removes its entry unless a newer insertion owns the id.
+        /// Pops the front entry and forgets its id unless a newer entry owns it.
         private mutating func dropFront() {
-            let slot = queue.removeFirst()
-            if entries[slot.chatID]?.generation == slot.generation {
-                entries.removeValue(forKey: slot.chatID)
+            let entry = queue.removeFirst()
+            if sequences[entry.chatID] == firstSequence {
+                sequences.removeValue(forKey: entry.chatID)
             }
+            firstSequence += 1
         }
     }
 }

@@ -1,10 +1,11 @@
 import Logging
 import SigningCore
+import SigningCrypto
 
 /// Records clean exchanges in the signature store and hands out their signatures (API.md §6, §7).
 ///
 /// `SIGNING_MODE=eager` signs both algorithms when the record is prepared, before the response's
-/// last bytes are released. `lazy` prepares the signed text only and signs each algorithm on the first
+/// last bytes are released. `lazy` prepares the hashes only and signs each algorithm on the first
 /// lookup that asks for it, caching the result in the same record. Either way a record becomes visible
 /// only once the bytes it covers have all been written (`publish`). Records live in this
 /// process's memory only: an unsigned record never leaves it, and no external store exists.
@@ -27,14 +28,19 @@ package struct ExchangeNotary: Sendable {
     /// A signed (eager) or signable (lazy) exchange that is not visible yet: `publish` it once the
     /// bytes it covers have been written completely, or `drop` it (API.md §6).
     package struct PreparedRecord: Sendable {
-        package let chatID: String
+        package let chatID: ChatID
         fileprivate let record: SignatureRecord
     }
 
-    /// Builds the record for a clean exchange without storing it: signed now (eager) or text only (lazy).
+    /// Builds the record for a clean exchange without storing it: signed now (eager) or hashes only (lazy).
     ///
     /// Call it before the exchange's terminal bytes are released, so signing never races the client.
-    /// - Returns: `nil` (counted as unsigned) if the id is too long, already taken, or signing fails.
+    /// - Parameters:
+    ///   - chatID: the id as decoded from the response; stored under its exact UTF-8 bytes.
+    ///   - requestHash: 64 lowercase hex digits, as `StreamDigest` and the `X-Request-Hash` check give them.
+    ///   - responseHash: likewise.
+    /// - Returns: `nil` (counted as unsigned, or as a duplicate) if the id is too long or already
+    ///   taken, a hash is not lowercase hex, or signing fails.
     package func prepare(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> PreparedRecord? {
         // Callers can choose ids (vLLM honours `request_id`); a cap keeps the store's memory bounded.
         guard chatID.utf8.count <= Self.maxChatIDLength else {
@@ -42,25 +48,35 @@ package struct ExchangeNotary: Sendable {
             logger.warning("chat id longer than \(Self.maxChatIDLength) bytes; left unsigned")
             return nil
         }
+        let id = ChatID(chatID)
         // Saves signing an exchange that would lose at `publish` anyway; `publish` still decides.
-        guard store.lookup(chatID) == nil else {
-            countDuplicate(chatID, logger: logger)
+        guard store.lookup(id) == nil else {
+            countDuplicate(id, logger: logger)
+            return nil
+        }
+        // The store keeps the hashes as bytes and rebuilds the text from them, so they must read back
+        // as the very digits signed.
+        guard let request = FixedBytes<32>(lowercaseHex: requestHash),
+            let response = FixedBytes<32>(lowercaseHex: responseHash)
+        else {
+            metrics.increment(.signaturesUnsigned)
+            logger.error("exchange hash is not 64 lowercase hex digits; left unsigned")
             return nil
         }
         let record: SignatureRecord
         switch mode {
         case .eager:
             do {
-                record = try signer.sign(requestHash: requestHash, responseHash: responseHash)
+                record = try signer.sign(requestHash: request, responseHash: response)
             } catch {
                 metrics.increment(.signaturesUnsigned)
                 logger.error("signing failed", metadata: ["error": "\(error)"])
                 return nil
             }
         case .lazy:
-            record = SignatureRecord(text: signer.text(requestHash: requestHash, responseHash: responseHash))
+            record = SignatureRecord(requestHash: request, responseHash: response)
         }
-        return PreparedRecord(chatID: chatID, record: record)
+        return PreparedRecord(chatID: id, record: record)
     }
 
     /// Makes a prepared record visible, once every byte it covers has been written; first writer wins.
@@ -91,17 +107,23 @@ package struct ExchangeNotary: Sendable {
         return publish(prepared, logger: logger)
     }
 
-    private func countDuplicate(_ chatID: String, logger: Logger) {
+    private func countDuplicate(_ chatID: ChatID, logger: Logger) {
         metrics.increment(.duplicateChatIDs)
         logger.warning("chat id already signed; this completion stays unsigned", metadata: ["chat.id": "\(chatID)"])
     }
 
-    /// The unexpired record for `chatID`, whose signatures may still be missing in lazy mode.
+    /// The unexpired record for `chatID` (its exact UTF-8 bytes), whose signatures may still be missing
+    /// in lazy mode.
     package func lookup(_ chatID: String) -> SignatureRecord? {
-        store.lookup(chatID)
+        store.lookup(ChatID(chatID))
     }
 
-    /// `algorithm`'s signature over `record.text`: the stored one, or computed now and cached in the
+    /// The text `record`'s signatures cover (API.md §4.2).
+    package func text(of record: SignatureRecord) -> String {
+        signer.text(of: record)
+    }
+
+    /// `algorithm`'s signature of `record` in hex: the stored one, or computed now and cached in the
     /// record stored for `chatID`.
     ///
     /// Signing runs outside the store's lock, so two concurrent first lookups may both sign. Both
@@ -112,19 +134,24 @@ package struct ExchangeNotary: Sendable {
         _ algorithm: SignatureAlgorithm, of record: SignatureRecord, chatID: String, logger: Logger
     ) throws(OpenAIError) -> String {
         if let signature = record[algorithm] { return signature }
+        var signed = record
         let computed: String
         do {
-            computed = try signer.signature(algorithm, over: record.text)
+            try signer.sign(algorithm, of: &signed)
+            guard let hex = signed[algorithm] else { throw SigningCryptoError.signingFailed }
+            computed = hex
         } catch {
             logger.error("signing on lookup failed", metadata: ["error": "\(error)"])
             throw .internalError
         }
         metrics.increment(.signaturesSignedOnLookup)
-        // The text check keeps a signature off a record that replaced an expired one meanwhile.
-        let cached = store.update(chatID) { stored in
-            if stored.text == record.text && stored[algorithm] == nil { stored[algorithm] = computed }
+        // The hash check keeps a signature off a record that replaced an expired one meanwhile.
+        let cached = store.update(ChatID(chatID)) { stored in
+            if stored.coversSameExchange(as: signed) && !stored.hasSignature(algorithm) {
+                stored.copySignature(algorithm, from: signed)
+            }
         }
-        if let cached, cached.text == record.text, let signature = cached[algorithm] { return signature }
+        if let cached, cached.coversSameExchange(as: signed), let signature = cached[algorithm] { return signature }
         return computed
     }
 }

@@ -26,10 +26,11 @@ struct SignatureRoute: Sendable {
             case .ecdsa: keys.ecdsaAddress.checksummed
             case .ed25519: keys.ed25519PublicKeyHex
             }
+        let text = notary.text(of: record)
         var body = ByteBuffer()
-        body.reserveCapacity(record.text.utf8.count + signature.utf8.count + 160)
+        body.reserveCapacity(text.utf8.count + signature.utf8.count + 160)
         body.writeString(#"{"text":"#)
-        body.writeString(JSONString.quoted(record.text))
+        body.writeString(JSONString.quoted(text))
         body.writeString(#","signature":""#)
         body.writeString(signature)
         body.writeString(#"","signing_address":""#)
