@@ -12,6 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the signing proxy in front of vLLM.",
         discussion: """
             Every option falls back to the environment variable in brackets (the Python vllm-proxy's names).
+            Secrets (the token, the development key seed) belong in the environment or in files (--token-file, TOKEN_FILE, --dev-key-seed-file, DEV_KEY_SEED_FILE): every local user can read command-line arguments in /proc/<pid>/cmdline.
             Other variables: CHAT_CACHE_EXPIRATION, SIGNATURE_CACHE_CAPACITY, SIGNING_TEXT_FORMAT (plain|model),
             VLLM_PROXY_MAX_REQUEST_SIZE, VLLM_PROXY_TIMEOUT_SECS, ATTESTATION_CACHE_TTL, ATTESTATION_MAX_PENDING,
             ATTESTATION_REQUIRE_AUTH, GPU_NO_HW_MODE, TLS_CERT_PATH, TLS_KEY_PATH, LOG_FORMAT (text|json).
@@ -31,14 +32,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Model name: key paths, signed text format 'model', reports [MODEL_NAME, required].")
     var modelName: String?
 
-    @Option(help: "Bearer token, or a comma-separated list (secret) [TOKEN, required].")
+    @Option(
+        help: """
+            Bearer token, or a comma-separated list (secret) [TOKEN, required]. Every local user can read it in \
+            /proc/<pid>/cmdline: prefer TOKEN or --token-file.
+            """)
     var token: String?
+
+    @Option(help: ArgumentHelp("File holding the token(s) as TOKEN would; surrounding whitespace ignored [TOKEN_FILE].", valueName: "path"))
+    var tokenFile: String?
 
     @Flag(help: "Development keys, no dstack agent: NEVER in production [DEV=1].")
     var dev = false
 
-    @Option(help: "Seed for deterministic development keys (secret; needs --dev) [DEV_KEY_SEED].")
+    @Option(
+        help: """
+            Seed for deterministic development keys (secret; needs --dev) [DEV_KEY_SEED]. Every local user can \
+            read it in /proc/<pid>/cmdline: prefer DEV_KEY_SEED or --dev-key-seed-file.
+            """)
     var devKeySeed: String?
+
+    @Option(help: ArgumentHelp("File holding the development key seed; surrounding whitespace ignored [DEV_KEY_SEED_FILE].", valueName: "path"))
+    var devKeySeedFile: String?
 
     @Option(help: "dstack agent: unix socket path or http URL [DSTACK_SIMULATOR_ENDPOINT, then /var/run/dstack.sock ...].")
     var dstackEndpoint: String?
@@ -60,9 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
             if let host { configuration.host = host }
             if let upstream { configuration.upstream = upstream }
             if let modelName { configuration.modelName = modelName }
-            if let token { configuration.tokens = ProxyConfiguration.parseTokens(token) }
+            try configuration.applySecretOptions(
+                token: token, tokenFile: tokenFile, devKeySeed: devKeySeed, devKeySeedFile: devKeySeedFile)
             if dev { configuration.dev = true }
-            if let devKeySeed { configuration.devKeySeed = devKeySeed }
             if let dstackEndpoint { configuration.dstackEndpoint = dstackEndpoint }
             if let tlsCert { configuration.tlsCertificatePath = tlsCert }
             if let tlsKey { configuration.tlsKeyPath = tlsKey }

@@ -1,8 +1,17 @@
 import SigningCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Everything `serve` needs, read from the environment (API.md §10) and overridden by command-line options.
 ///
-/// Secrets: `tokens` (TOKEN) and `devKeySeed` (DEV_KEY_SEED). They are never logged or described.
+/// Secrets: `tokens` (TOKEN or TOKEN_FILE) and `devKeySeed` (DEV_KEY_SEED or DEV_KEY_SEED_FILE). They are
+/// never logged or described, and neither are the contents of their files.
 package struct ProxyConfiguration: Sendable {
     /// Address to bind. Not in the anchors; they bind every interface.
     package var host = "0.0.0.0"
@@ -91,7 +100,7 @@ package struct ProxyConfiguration: Sendable {
         if let port = try integer("LISTEN_PORT", minimum: 0) { self.port = port }
         if let upstream = value("VLLM_BASE_URL") { self.upstream = upstream }
         if let model = value("MODEL_NAME") { self.modelName = model }
-        if let tokens = env["TOKEN"] { self.tokens = Self.parseTokens(tokens) }
+        if let tokens = try Self.secret("TOKEN", file: "TOKEN_FILE", in: env) { self.tokens = Self.parseTokens(tokens) }
         if let size = try integer("VLLM_PROXY_MAX_REQUEST_SIZE", minimum: 1) { self.maxRequestSize = size }
         if let secs = try integer("VLLM_PROXY_TIMEOUT_SECS", minimum: 1) { self.upstreamTimeout = .seconds(secs) }
         if let secs = try integer("VLLM_PROXY_HEADER_TIMEOUT_SECS", minimum: 1) { self.headerTimeout = .seconds(secs) }
@@ -115,7 +124,7 @@ package struct ProxyConfiguration: Sendable {
         self.tlsCertificatePath = value("TLS_CERT_PATH")
         self.tlsKeyPath = value("TLS_KEY_PATH")
         self.dev = Self.flag(value("DEV"))
-        self.devKeySeed = value("DEV_KEY_SEED")
+        self.devKeySeed = try Self.secret("DEV_KEY_SEED", file: "DEV_KEY_SEED_FILE", in: env)
         self.dstackEndpoint = value("DSTACK_SIMULATOR_ENDPOINT")
         if let format = value("LOG_FORMAT") { self.logFormat = format.lowercased() }
     }
@@ -135,6 +144,77 @@ package struct ProxyConfiguration: Sendable {
         if tlsKeyPath != nil && tlsCertificatePath == nil {
             throw .invalid("TLS_KEY_PATH", "needs TLS_CERT_PATH as well")
         }
+    }
+
+    /// Applies the secret options of `serve`: each overrides its environment variables, and a value
+    /// given together with its file is refused.
+    ///
+    /// `--token` and `--dev-key-seed` are readable by every local user in `/proc/<pid>/cmdline`;
+    /// `--token-file` and `--dev-key-seed-file` (or the variables) keep the secret off the command line.
+    package mutating func applySecretOptions(
+        token: String?, tokenFile: String?, devKeySeed: String?, devKeySeedFile: String?
+    ) throws(ConfigurationError) {
+        if token != nil && tokenFile != nil { throw .invalid("--token-file", "and --token are both given; pass one") }
+        if devKeySeed != nil && devKeySeedFile != nil {
+            throw .invalid("--dev-key-seed-file", "and --dev-key-seed are both given; pass one")
+        }
+        if let token { tokens = Self.parseTokens(token) }
+        if let tokenFile { tokens = Self.parseTokens(try Self.readSecretFile(tokenFile, variable: "--token-file")) }
+        if let devKeySeed { self.devKeySeed = devKeySeed }
+        if let devKeySeedFile { self.devKeySeed = try Self.readSecretFile(devKeySeedFile, variable: "--dev-key-seed-file") }
+    }
+
+    /// A secret given as `variable` or as the path of a file in `file`, never both (API.md §10).
+    ///
+    /// `TOKEN` stays as given (its entries are trimmed by `parseTokens`); anything else is trimmed of
+    /// surrounding whitespace, as every variable is.
+    private static func secret(_ variable: String, file: String, in env: [String: String]) throws(ConfigurationError) -> String? {
+        let direct = env[variable].flatMap { $0.trimmingWhitespace().isEmpty ? nil : $0 }
+        guard let path = env[file]?.trimmingWhitespace(), !path.isEmpty else {
+            return variable == "TOKEN" ? direct : direct?.trimmingWhitespace()
+        }
+        guard direct == nil else { throw .invalid(file, "and \(variable) are both set; set one") }
+        return try readSecretFile(path, variable: file)
+    }
+
+    /// Longest secret file read; a token list or a seed is far shorter, and `/dev/zero` must not hang start-up.
+    package static let maxSecretFileSize = 64 * 1024
+
+    /// The contents of a secret file (`--token-file`, `TOKEN_FILE`, `--dev-key-seed-file`,
+    /// `DEV_KEY_SEED_FILE`), trimmed of surrounding whitespace such as the trailing newline most
+    /// editors and `echo` leave.
+    ///
+    /// Secrets belong in files or the environment: command-line arguments are readable by every local
+    /// user in `/proc/<pid>/cmdline`.
+    /// - Parameter variable: named in the error; the contents never are.
+    /// - Throws: `ConfigurationError` if the file cannot be read, is larger than `maxSecretFileSize`,
+    ///   is not UTF-8, or holds only whitespace.
+    package static func readSecretFile(_ path: String, variable: String) throws(ConfigurationError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .invalid(variable, "names a file that cannot be read: \(path) (\(String(cString: strerror(errno))))")
+        }
+        defer { close(descriptor) }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .invalid(variable, "names a file that cannot be read: \(path) (\(String(cString: strerror(errno))))")
+            }
+            if count == 0 { break }
+            contents.append(contentsOf: chunk[..<count])
+            guard contents.count <= maxSecretFileSize else {
+                throw .invalid(variable, "names a file larger than \(maxSecretFileSize) bytes: \(path)")
+            }
+        }
+        guard let text = String(validating: contents, as: UTF8.self) else {
+            throw .invalid(variable, "names a file that is not UTF-8 text: \(path)")
+        }
+        let secret = text.trimmingWhitespace()
+        guard !secret.isEmpty else { throw .invalid(variable, "names an empty file: \(path)") }
+        return secret
     }
 
     /// `TOKEN` may hold a comma-separated list; blanks are trimmed and empty entries ignored (API.md §2).
