@@ -14,7 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
             Every option falls back to the environment variable in brackets (the Python vllm-proxy's names).
             Secrets (the token, the development key seed) belong in the environment or in files (--token-file, TOKEN_FILE, --dev-key-seed-file, DEV_KEY_SEED_FILE): every local user can read command-line arguments in /proc/<pid>/cmdline.
             Other variables: CHAT_CACHE_EXPIRATION, SIGNATURE_CACHE_CAPACITY, SIGNING_TEXT_FORMAT (plain|model),
-            VLLM_PROXY_MAX_REQUEST_SIZE, VLLM_PROXY_TIMEOUT_SECS, ATTESTATION_CACHE_TTL, ATTESTATION_MAX_PENDING,
+            VLLM_PROXY_MAX_REQUEST_SIZE, VLLM_PROXY_TIMEOUT_SECS (upstream), VLLM_PROXY_HEADER_TIMEOUT_SECS,
+            VLLM_PROXY_BODY_TIMEOUT_SECS, VLLM_PROXY_BODY_MIN_RATE, VLLM_PROXY_KEEPALIVE_TIMEOUT_SECS,
+            VLLM_PROXY_MAX_CONNECTIONS (client limits), ATTESTATION_CACHE_TTL, ATTESTATION_MAX_PENDING,
             ATTESTATION_REQUIRE_AUTH, GPU_NO_HW_MODE, TLS_CERT_PATH, TLS_KEY_PATH, LOG_FORMAT (text|json).
             Keys come from the dstack guest agent; without a reachable agent, serve refuses to start unless --dev is given.
             """

@@ -154,7 +154,7 @@ struct HardeningTests {
     @Test("a client that leaves before the last byte of its answer gets no signature")
     func departedReaderIsNotSigned() async throws {
         // Larger than the kernel's socket buffers on both ends, so the final write cannot complete.
-        try await QuirkyUpstream.withProxy(.largeAnswer(24_000_000), configure: { $0.maxUpstreamResponseSize = 32 << 20 }) { _, harness in
+        try await QuirkyUpstream.withProxy(.largeAnswer(10_000_000), configure: { $0.maxUpstreamResponseSize = 16 << 20 }) { _, harness in
             let port = try #require(URL(string: harness.proxyURL)?.port)
             let request = RawHTTP.post("/v1/chat/completions", body: Self.chat)
             let received = try await RawHTTP.exchange(
