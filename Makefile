@@ -5,7 +5,7 @@ VENV    ?= .venv
 APT_PKGS = pkg-config libsecp256k1-dev
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build release run demo test test-swift test-interop bench bench-build clean
+.PHONY: all deps venv build release run demo test test-swift test-interop bench bench-build soak attack chaos-build clean
 
 all: build
 
@@ -91,6 +91,25 @@ bench: deps
 	$(SWIFT) build --package-path benchmarks -c release --product load-harness
 	benchmarks/.build/release/load-harness --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" \
 	  --nginx "$$(command -v nginx || echo /usr/sbin/nginx)" --output benchmarks/results/latest.json $(BENCH_ARGS)
+
+## chaos-build: the release signing-proxy and mock-vllm, and the chaos tool (benchmarks package).
+chaos-build: deps
+	$(SWIFT) build -c release --product signing-proxy
+	$(SWIFT) build -c release --product mock-vllm
+	$(SWIFT) build --package-path benchmarks -c release --product chaos
+
+## soak: chaos soak, about 4 minutes: mixed concurrent streams against the release proxy, every signature
+## judged, RSS followed past the store's TTL (benchmarks/results/soak-latest.json). Not part of `make test`.
+## Exits 1 on any wrong, missing or signed-but-undelivered signature. SOAK_ARGS, e.g. SOAK_ARGS="--seconds 60".
+soak: chaos-build
+	benchmarks/.build/release/chaos soak --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(SOAK_ARGS)
+
+## attack: the adversarial-client reproducers (smuggling, leaks, pinning, timeouts, framing errors, slow
+## readers, 100-continue, connection cap), about 5 minutes (benchmarks/results/attack-latest.json).
+## Exits 1 when any reproducer still succeeds. ATTACK_ARGS, e.g. ATTACK_ARGS="--only smuggling,leak".
+attack: chaos-build venv
+	benchmarks/.build/release/chaos attack --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" \
+	  --python $(VENV)/bin/python $(ATTACK_ARGS)
 
 clean:
 	rm -rf .build $(VENV)

@@ -34,7 +34,8 @@ let package = Package(
     name: "signing-proxy-benchmarks",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "load-harness", targets: ["LoadHarness"])
+        .executable(name: "load-harness", targets: ["LoadHarness"]),
+        .executable(name: "chaos", targets: ["Chaos"]),
     ],
     dependencies: [
         .package(name: "signing-proxy", path: ".."),
@@ -99,12 +100,21 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
 
+        // MARK: What the load harness and the chaos tool share: child processes, /proc probes
+
+        .target(
+            name: "HarnessSupport",
+            path: "Sources/HarnessSupport",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Load harness (`make bench`)
 
         .executableTarget(
             name: "LoadHarness",
             dependencies: [
                 "BenchmarkSubjects",
+                "HarnessSupport",
                 .product(name: "SigningProxyVerifier", package: "signing-proxy"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -113,6 +123,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/LoadHarness",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Chaos soak and attack reproducers (`make soak`, `make attack`)
+
+        .executableTarget(
+            name: "Chaos",
+            dependencies: [
+                "HarnessSupport",
+                .product(name: "SigningProxyVerifier", package: "signing-proxy"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Chaos",
             swiftSettings: swiftSettings
         ),
     ]

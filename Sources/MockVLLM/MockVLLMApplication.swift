@@ -18,8 +18,13 @@ package func buildMockVLLMApplication(
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let port = configuration.port
+    var responder = MockVLLMResponder(configuration: configuration, stats: stats)
+    if let path = configuration.requestLogPath {
+        responder.requestLog = MockVLLMRequestLog(path: path)
+        if responder.requestLog == nil { logger.error("cannot open the request log", metadata: ["path": "\(path)"]) }
+    }
     return Application(
-        responder: MockVLLMResponder(configuration: configuration, stats: stats),
+        responder: responder,
         server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatcher()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "uvicorn"),
         onServerRunning: { channel in

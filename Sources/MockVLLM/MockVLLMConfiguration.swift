@@ -30,6 +30,14 @@ package struct MockVLLMConfiguration: Sendable {
     package var replay: MockVLLMReplay?
     /// Largest request body accepted; larger bodies get 413.
     package var maxRequestBodySize: Int
+    /// Honour the mock-only request fields `mock_fail_after`, `mock_delay_ms` and `mock_header_delay_ms` of
+    /// a completion request (the first two override `failAfter` and `delay` for that request, the third
+    /// delays its head), so one server can mix clean answers with cuts and pacing (the chaos soak). Off by default: the fields are then ignored, as vLLM ignores
+    /// unknown fields.
+    package var requestFaults: Bool
+    /// Append one JSON line per request received to this file (see ``MockVLLMRequestLog``), so a test in
+    /// another process can count what reached the upstream and match answers to requests.
+    package var requestLogPath: String?
 
     package init(
         host: String = "127.0.0.1",
@@ -43,7 +51,9 @@ package struct MockVLLMConfiguration: Sendable {
         failAfter: Int? = nil,
         forcedStatus: Int? = nil,
         replay: MockVLLMReplay? = nil,
-        maxRequestBodySize: Int = 64 << 20
+        maxRequestBodySize: Int = 64 << 20,
+        requestFaults: Bool = false,
+        requestLogPath: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,5 +67,7 @@ package struct MockVLLMConfiguration: Sendable {
         self.forcedStatus = forcedStatus
         self.replay = replay
         self.maxRequestBodySize = maxRequestBodySize
+        self.requestFaults = requestFaults
+        self.requestLogPath = requestLogPath
     }
 }

@@ -50,7 +50,23 @@ struct MockVLLMCLI: AsyncParsableCommand {
     @Option(name: .customLong("header-delay-ms"), help: "Milliseconds to wait before sending a response head.")
     var headerDelayMilliseconds: Int = 0
 
+    @Option(name: .customLong("max-model-len"), help: "vLLM's max_model_len: a larger max_tokens gets vLLM's 400.")
+    var maxModelLength: Int = 512
+
+    @Flag(
+        name: .customLong("request-faults"),
+        help: "Honour the mock-only request fields mock_fail_after, mock_delay_ms and mock_header_delay_ms (per-request cuts and pacing)."
+    )
+    var requestFaults = false
+
+    @Option(
+        name: .customLong("request-log"),
+        help: "Append one JSON line per request received (method, path, framing headers, body size and FNV-1a, answer id) to this file."
+    )
+    var requestLog: String?
+
     func validate() throws {
+        guard self.maxModelLength >= 1 else { throw ValidationError("--max-model-len must be at least 1.") }
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard self.tokens >= 1 else { throw ValidationError("--tokens must be at least 1.") }
         guard self.delayMilliseconds >= 0 else { throw ValidationError("--delay-ms must not be negative.") }
@@ -71,11 +87,14 @@ struct MockVLLMCLI: AsyncParsableCommand {
             port: self.port,
             model: self.model,
             tokens: self.tokens,
+            maxModelLength: self.maxModelLength,
             delay: .milliseconds(self.delayMilliseconds),
             headerDelay: .milliseconds(self.headerDelayMilliseconds),
             splitWrites: self.splitWrites,
             failAfter: self.failAfter,
-            forcedStatus: self.status
+            forcedStatus: self.status,
+            requestFaults: self.requestFaults,
+            requestLogPath: self.requestLog
         )
         let host = self.host
         try await runMockVLLMUntilSignalled(configuration: configuration, logger: logger) { port in

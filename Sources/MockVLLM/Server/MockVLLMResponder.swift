@@ -14,9 +14,15 @@ struct MockVLLMResponder: HTTPResponder {
 
     let configuration: MockVLLMConfiguration
     let stats: MockVLLMStats
+    /// Where each request is logged, when ``MockVLLMConfiguration/requestLogPath`` is set.
+    var requestLog: MockVLLMRequestLog? = nil
 
     func respond(to request: Request, context: Context) async throws -> Response {
         self.stats.recordRequest()
+        if let requestLog = self.requestLog, !Self.completionPaths.contains(request.uri.path) || request.method != .post {
+            // Completions are logged once their body is read, with the id they are answered with.
+            self.log(request, to: requestLog, body: nil, id: nil)
+        }
         switch request.uri.path {
         case "/v1/chat/completions":
             guard request.method == .post else { return Self.methodNotAllowed }
@@ -51,29 +57,37 @@ struct MockVLLMResponder: HTTPResponder {
         do {
             body = try await request.body.collect(upTo: self.configuration.maxRequestBodySize)
         } catch is NIOTooManyBytesError {
+            self.requestLog.map { self.log(request, to: $0, body: nil, id: nil) }
             return Self.error(.bodyTooLarge(limit: self.configuration.maxRequestBodySize))
         }
         self.stats.recordAPIRequest(path: request.uri.path, headers: request.headers, body: body, isCompletion: true)
         try await self.waitBeforeHead()
 
         if let status = self.configuration.forcedStatus {
+            self.requestLog.map { self.log(request, to: $0, body: body, id: nil) }
             return Self.error(.forced(status: status))
         }
         if let replay = self.configuration.replay {
+            self.requestLog.map { self.log(request, to: $0, body: body, id: nil) }
             return self.replayResponse(replay, channel: context.channel)
         }
 
         let parsed: CompletionRequest
         switch CompletionRequest.parse(body: body, kind: kind, configuration: self.configuration) {
         case .success(let value): parsed = value
-        case .failure(let error): return Self.error(error)
+        case .failure(let error):
+            self.requestLog.map { self.log(request, to: $0, body: body, id: nil) }
+            return Self.error(error)
         }
         self.stats.recordTokens(prompt: parsed.promptTokens, generated: parsed.completionTokens)
         let renderer = CompletionRenderer(request: parsed, id: CompletionID.make(for: kind), created: Self.unixTime())
+        self.requestLog.map { self.log(request, to: $0, body: body, id: renderer.id) }
+        let configuration = parsed.effective(self.configuration)
+        if let headerDelay = parsed.faultHeaderDelay { try await Task.sleep(for: headerDelay) }
 
         if parsed.stream {
             let delivery = BodyDelivery(
-                configuration: self.configuration,
+                configuration: configuration,
                 stats: self.stats,
                 countsAsStream: true,
                 channel: context.channel
@@ -91,9 +105,23 @@ struct MockVLLMResponder: HTTPResponder {
             headers: Self.jsonHeaders,
             pieces: [renderer.jsonBody()],
             isEventStream: false,
+            configuration: configuration,
             channel: context.channel
         )
     }
+
+    private func log(_ request: Request, to requestLog: MockVLLMRequestLog, body: ByteBuffer?, id: String?) {
+        requestLog.record(
+            method: request.method.rawValue,
+            path: request.uri.path,
+            contentLength: request.headers[.contentLength],
+            transferEncoding: request.headers[.transferEncoding],
+            body: body.map { Array($0.readableBytesView) },
+            id: id
+        )
+    }
+
+    private static let completionPaths: Set<String> = ["/v1/chat/completions", "/v1/completions"]
 
     private func replayResponse(_ replay: MockVLLMReplay, channel: any Channel) -> Response {
         var headers = Self.plainHeaders
@@ -103,6 +131,7 @@ struct MockVLLMResponder: HTTPResponder {
             headers: headers,
             pieces: replay.pieces,
             isEventStream: replay.isEventStream,
+            configuration: self.configuration,
             channel: channel
         )
     }
@@ -114,15 +143,16 @@ struct MockVLLMResponder: HTTPResponder {
         headers: HTTPFields,
         pieces: [ByteBuffer],
         isEventStream: Bool,
+        configuration: MockVLLMConfiguration,
         channel: any Channel
     ) -> Response {
         let length = pieces.reduce(0) { $0 + $1.readableBytes }
-        let plain = self.configuration.failAfter == nil && !self.configuration.splitWrites
+        let plain = configuration.failAfter == nil && !configuration.splitWrites
         if !isEventStream, plain, pieces.count <= 1 {
             return Response(status: status, headers: headers, body: .init(byteBuffer: pieces.first ?? ByteBuffer()))
         }
         let delivery = BodyDelivery(
-            configuration: self.configuration,
+            configuration: configuration,
             stats: self.stats,
             countsAsStream: isEventStream,
             channel: channel

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HarnessSupport
 import NIOCore
 import NIOPosix
 

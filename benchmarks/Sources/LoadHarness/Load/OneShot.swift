@@ -1,3 +1,4 @@
+import HarnessSupport
 import NIOCore
 import NIOHTTP1
 import NIOPosix

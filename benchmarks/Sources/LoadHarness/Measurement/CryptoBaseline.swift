@@ -1,5 +1,6 @@
 import BenchmarkSubjects
 import Foundation
+import HarnessSupport
 import NIOCore
 
 /// Single-core rates of the primitives the proxy spends its CPU on, measured in the same run as the

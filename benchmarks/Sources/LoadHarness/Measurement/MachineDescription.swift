@@ -1,4 +1,5 @@
 import Foundation
+import HarnessSupport
 
 /// What the run ran on, for the JSON and the table header.
 struct MachineDescription: Codable, Sendable {

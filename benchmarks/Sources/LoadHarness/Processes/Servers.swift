@@ -1,4 +1,5 @@
 import Foundation
+import HarnessSupport
 import NIOCore
 
 /// The processes under test: three mock-vllm upstreams, a signing-proxy in front of each, one more
@@ -142,31 +143,5 @@ final class Servers: @unchecked Sendable {
     func stopAll() async {
         if let nginxProcess { await nginxProcess.stop() }
         for process in proxies + [lazyProxy].compactMap({ $0 }) + mocks { await process.stop() }
-    }
-}
-
-/// A private folder under the system's temp directory for configs and logs.
-enum TemporaryDirectory {
-    static func make() throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/signing-proxy-bench.XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }
-            return String(cString: base)
-        }
-        guard let made else { throw HarnessError.system("mkdtemp") }
-        return made
-    }
-}
-
-/// The open-file limit: 10k streams need about 20k sockets in the proxy alone.
-enum FileLimit {
-    /// Raises the soft limit to the hard limit (inherited by the servers started afterwards); returns it.
-    static func raiseToHardLimit() -> Int {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        limit.rlim_cur = limit.rlim_max
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        return Int(min(limit.rlim_cur, 1 << 20))
     }
 }

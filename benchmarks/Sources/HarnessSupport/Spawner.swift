@@ -5,10 +5,10 @@ import Foundation
 /// Foundation's `Process` passes on the spawning thread's signal mask, and the threads of a Swift
 /// program block most signals: `openssl speed` then never sees its SIGALRM (it hangs), and the servers
 /// never see SIGTERM. Spawning with a clean mask gives the children what a shell would.
-enum Spawner {
+package enum Spawner {
     /// Starts `executable` with `arguments` and `environment`, stdin from /dev/null, stdout and stderr
     /// appended to `logPath`; returns the pid.
-    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String) throws -> pid_t {
+    package static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -40,13 +40,13 @@ enum Spawner {
     }
 
     /// Whether `pid` (a child of ours) is still running; reaps it once it has exited.
-    static func isRunning(_ pid: pid_t) -> Bool {
+    package static func isRunning(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
     /// Runs a short command to completion (at most `timeout`) and returns its combined output, trimmed.
-    static func output(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) -> String {
+    package static func output(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) -> String {
         let path = NSTemporaryDirectory() + "/load-harness-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
         defer { unlink(path) }
         guard let pid = try? spawn(executable, arguments, environment: ProcessInfo.processInfo.environment, logPath: path) else {

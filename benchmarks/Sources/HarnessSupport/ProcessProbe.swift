@@ -1,9 +1,9 @@
 import Foundation
 
 /// Reads a process's CPU time and resident memory from /proc (Linux).
-enum ProcessProbe {
+package enum ProcessProbe {
     /// User + system CPU seconds of `pid` (fields 14 and 15 of /proc/<pid>/stat), or nil if gone.
-    static func cpuSeconds(_ pid: Int32) -> Double? {
+    package static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
@@ -14,7 +14,7 @@ enum ProcessProbe {
     }
 
     /// Resident set size of `pid` in bytes (VmRSS of /proc/<pid>/status), or nil if gone.
-    static func residentBytes(_ pid: Int32) -> Int? {
+    package static func residentBytes(_ pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             let number = line.dropFirst("VmRSS:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first
@@ -24,7 +24,7 @@ enum ProcessProbe {
     }
 
     /// `pid` and its direct children (nginx's master and workers).
-    static func family(_ pid: Int32) -> [Int32] {
+    package static func family(_ pid: Int32) -> [Int32] {
         var result = [pid]
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
         for entry in entries {
@@ -39,12 +39,12 @@ enum ProcessProbe {
     }
 
     /// CPU seconds summed over `pids`.
-    static func cpuSeconds(_ pids: [Int32]) -> Double {
+    package static func cpuSeconds(_ pids: [Int32]) -> Double {
         pids.compactMap { cpuSeconds($0) }.reduce(0, +)
     }
 
     /// Resident bytes summed over `pids`.
-    static func residentBytes(_ pids: [Int32]) -> Int {
+    package static func residentBytes(_ pids: [Int32]) -> Int {
         pids.compactMap { residentBytes($0) }.reduce(0, +)
     }
 }
