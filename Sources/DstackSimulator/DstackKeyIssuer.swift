@@ -7,7 +7,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The v0 `GetKey` derivation of dstack (DSTACK.md §4): HKDF over the app root key, two-link chain.
+/// The v0 `GetKey` derivation of dstack: HKDF over the app root key, two-link chain.
 package struct DstackKeyIssuer: Sendable {
     /// How the 32 derived bytes are read.
     package enum Algorithm: String, Sendable {

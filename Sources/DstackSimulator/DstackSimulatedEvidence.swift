@@ -10,7 +10,7 @@ import Foundation
 
 /// The simulator's self-consistent TEE state: a template quote, its event log and the matching `Info`.
 ///
-/// Built once from the fixtures (DSTACK.md §7, item 5): identity events (`app-id`, `compose-hash`,
+/// Built once from the fixtures (`Fixtures/dstack`): identity events (`app-id`, `compose-hash`,
 /// `instance-id`, `key-provider`) are rewritten to the served identity, MRCONFIGID becomes
 /// `01 ‖ sha256(app-compose) ‖ 0…`, and RTMR3 becomes the replay of the served log. RTMR0–2 stay as
 /// recorded (their events are unchanged and must already replay to them). Only the DCAP signature can

@@ -1,4 +1,4 @@
-/// Settings of the dstack guest-agent test double (DSTACK.md §7, "The project's test double should").
+/// Settings of the dstack guest-agent test double.
 package struct DstackSimulatorConfiguration: Sendable {
     /// Which recorded quote and event-log format `GetQuote` serves.
     package enum QuoteMode: String, Sendable, CaseIterable {

@@ -9,7 +9,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Answers the v0 guest-agent methods over HTTP (DSTACK.md §3, §7).
+/// Answers the v0 guest-agent methods over HTTP, as the dstack guest agent does.
 ///
 /// `POST /<Method>` and `POST /v0/<Method>`; a JSON content type is required; errors are
 /// `{"error": ...}` with 400 (the method failed), 404 (`Service not found`), 405 or 413. Any other path

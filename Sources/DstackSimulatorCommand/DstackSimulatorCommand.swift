@@ -3,7 +3,7 @@ import DstackSimulator
 import Hummingbird
 import Logging
 
-/// `dstack-simulator`: the dstack guest-agent test double on a unix socket (DSTACK.md §7).
+/// `dstack-simulator`: the dstack guest-agent test double on a unix socket.
 @main
 struct DstackSimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

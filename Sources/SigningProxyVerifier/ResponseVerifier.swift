@@ -2,7 +2,7 @@
 ///
 /// Give it the bytes you hold: the exact request and response bodies, the `/v1/signature` answer, the
 /// `/v1/attestation/report` answer and the 32-byte nonce you asked the report for. Every check is
-/// reported with an id, a status and the reason (see `VERIFICATION.md` for what each one proves):
+/// reported with an id, a status and the reason:
 ///
 /// ```swift
 /// let verifier = ResponseVerifier(options: VerificationOptions(kmsRootPublicKey: kms, expectedAppID: app))

@@ -3,7 +3,7 @@ import NIOCore
 import SigningCore
 import Testing
 
-/// A recorded vLLM stream and the facts the fixtures README states about it.
+/// A recorded vLLM stream and the facts `Fixtures/vllm/NOTICE.md` states about it.
 struct ScannerFixture: Sendable, CustomTestStringConvertible {
     var name: String
     var chatID: String

@@ -5,10 +5,10 @@ import Testing
 import SigningCrypto
 import TestFixtures
 
-/// The pure-crypto parts of dstack's v0 key derivation and signature chain (DSTACK.md §4).
+/// The pure-crypto parts of dstack's v0 key derivation and signature chain.
 @Suite("dstack key chain")
 struct DstackChainTests {
-    /// HKDF-SHA256 with salt "RATLS", as the guest agent derives keys (DSTACK.md §4.1).
+    /// HKDF-SHA256 with salt "RATLS", as the guest agent derives keys.
     static func deriveKey(root: [UInt8], path: String) -> [UInt8] {
         let key = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: root),

@@ -3,7 +3,8 @@ import Testing
 
 import SigningCrypto
 
-/// Ed25519 through swift-crypto with the vectors of API.md §12 (the project signs with it directly).
+/// Ed25519 through swift-crypto with the RFC 8032 vectors and the signed-text reference vector (the project
+/// signs with it directly).
 @Suite("Ed25519 vectors")
 struct Ed25519Tests {
     @Test(arguments: [

@@ -4,7 +4,8 @@ import SigningCrypto
 
 @Suite("Ethereum address and personal_sign")
 struct EthereumTests {
-    /// Signed text T (format A) from API.md §12.
+    /// Signed text T (format `plain`) of the reference vector: SHA-256 of the 141-byte chat request and of
+    /// `Fixtures/vllm/chat-stream.body` (reproduced with independent implementations).
     static let textA =
         "5ebe7abfa2d3061b5b1f44fdb922dd4d8d29c9e1e12ac12379430b883f703c84:83e02d1d772435f1fb7127d3caa8d3b94807bf0513239d39b297a32466ecb538"
 
@@ -53,7 +54,7 @@ struct EthereumTests {
         #expect(throws: SigningCryptoError.invalidHex) { try EthereumAddress(string: string) }
     }
 
-    // MARK: personal_sign (API.md §5.1 and §12)
+    // MARK: personal_sign (EIP-191, docs/API.md, Signatures)
 
     @Test func eip191Digest() {
         let digest = PersonalSign.digest(message: Array(Self.textA.utf8))
@@ -82,7 +83,7 @@ struct EthereumTests {
     }
 
     @Test func simulatorKeySignature() throws {
-        // DSTACK.md §4.4: tiny/ecdsa-signing-key derived from the simulator's app root key.
+        // tiny/ecdsa-signing-key derived from the simulator's app root key (`Fixtures/dstack/appkeys.json`).
         let key = try Secp256k1PrivateKey(
             rawRepresentation: TestSupport.bytes("f5a9f436830b1fce8112b1267a45521020b0f220e336553079308c0c47760765")
         )

@@ -9,7 +9,7 @@ import SigningCrypto
 import SigningProxyServer
 import Testing
 
-/// The 141-byte request of API.md §12.
+/// The 141-byte request of the reference vector (the `chat-stream` request in `Fixtures/vllm/NOTICE.md`).
 let vectorRequest = Array(
     #"{"model":"tiny","messages":[{"role":"user","content":"hello"}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true},"seed":1}"#
         .utf8)
@@ -85,7 +85,7 @@ struct CompletionProxyTests {
         }
     }
 
-    @Test("the API.md §12 vector: seeded request and recorded stream give the documented signed text")
+    @Test("the reference vector: seeded request and recorded stream give the documented signed text")
     func signedTextVector() async throws {
         let body = try Fixtures.bytes("vllm/chat-stream.body")
         try await ProxyHarness.run(mock: MockVLLMConfiguration(replay: MockVLLMReplay(body: body))) { harness in

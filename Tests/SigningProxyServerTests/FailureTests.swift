@@ -6,7 +6,7 @@ import NIOHTTP1
 import SigningProxyServer
 import Testing
 
-/// Asserts the OpenAI envelope of API.md §9.
+/// Asserts the OpenAI envelope (docs/API.md, Errors).
 func expectEnvelope(_ answer: ProxyHarness.Answer, status: Int, type: String, message: String? = nil) throws {
     #expect(answer.status == status)
     #expect(answer.headers.first(name: "content-type") == "application/json")

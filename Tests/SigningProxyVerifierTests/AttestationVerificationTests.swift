@@ -73,7 +73,7 @@ struct AttestationVerificationTests {
         #expect(report.check("measurements.rtmr-replay")?.status == .pass)
     }
 
-    @Test("report_data: wrong nonce, wrong signer, TLS-bound layout (API.md §12 vector)")
+    @Test("report_data: wrong nonce, wrong signer, TLS-bound layout (reference vector)")
     func reportData() throws {
         // The report answers another nonce than ours.
         let other = (0..<32).map { UInt8(255 - $0) }

@@ -15,7 +15,7 @@ extension Fixtures {
     /// A fixed instant at which every fixture certificate is valid (2027-01-15).
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    /// The 141-byte request of API.md §12.
+    /// The 141-byte request of the reference vector (the `chat-stream` request in `Fixtures/vllm/NOTICE.md`).
     static let request = Array(
         #"{"model":"tiny","messages":[{"role":"user","content":"hello"}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true},"seed":1}"#
             .utf8)
@@ -42,7 +42,8 @@ extension Fixtures {
     }
 }
 
-/// Values from API.md §12 and DSTACK.md §4.4.
+/// Reference vectors (each reproduced with an independent implementation) and the keys the dstack
+/// simulator derives from `Fixtures/dstack/appkeys.json`.
 enum Vectors {
     static let textA =
         "5ebe7abfa2d3061b5b1f44fdb922dd4d8d29c9e1e12ac12379430b883f703c84:83e02d1d772435f1fb7127d3caa8d3b94807bf0513239d39b297a32466ecb538"

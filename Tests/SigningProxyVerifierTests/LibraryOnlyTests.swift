@@ -5,7 +5,7 @@ import Testing
 /// Uses nothing but the public API of the library product, as an app or agent would.
 @Suite("Library product used on its own")
 struct LibraryOnlyTests {
-    @Test("a recorded exchange (API.md §12 request, chat-stream.body, Hardhat signature) verifies")
+    @Test("a recorded exchange (reference request, chat-stream.body, Hardhat signature) verifies")
     func recordedExchange() throws {
         let request = Array(
             #"{"model":"tiny","messages":[{"role":"user","content":"hello"}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true},"seed":1}"#

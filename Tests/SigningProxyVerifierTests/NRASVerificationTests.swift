@@ -5,7 +5,7 @@ import X509
 
 @testable import SigningProxyVerifier
 
-@Suite("NVIDIA NRAS: ES384 tokens verified by kid before any claim is read, then the §7.3 claims")
+@Suite("NVIDIA NRAS: ES384 tokens verified by kid before any claim is read, then the claims")
 struct NRASVerificationTests {
     let gpu = GPUVerificationTests()
 

@@ -35,8 +35,8 @@ struct QuoteVerificationTests {
     func quoteReport() throws {
         let report = verifier.verifyQuote(try Fixtures.bytes("dstack/quote-report.json"))
         expectGenuine(report)
-        // The fixtures README says b0c06f000000 here; the PCK leaf's SGX extension holds 90c06f000000
-        // (checked with openssl asn1parse). b0c06f000000 is attestation.bin's.
+        // The PCK leaf's SGX extension holds FMSPC 90c06f000000 (checked with openssl asn1parse), not
+        // b0c06f000000, which is attestation.bin's platform.
         #expect(report.check("dcap.tcb-status")?.detail.contains("90c06f000000") == true)
         let events = try #require(report.check("measurements.runtime-events"))
         #expect(events.status == .pass && events.detail.contains("1 app-emitted"))

@@ -4,7 +4,7 @@ import Testing
 
 @testable import SigningProxyVerifier
 
-@Suite("Signature checks with the API.md §12 vectors")
+@Suite("Signature checks with the reference vectors")
 struct SignatureVerificationTests {
     let verifier = ResponseVerifier(options: VerificationOptions(expectedModel: "tiny", now: Fixtures.now))
 

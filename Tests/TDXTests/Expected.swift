@@ -1,4 +1,4 @@
-/// Expected values from `shared/fixtures/README.md`.
+/// Expected values for the dstack fixtures (`Fixtures/dstack`), each reproduced by an independent replay.
 enum Expected {
     static let tdxLiteRTMRs = [
         "f8438db36b96f85d8752ff7f24a89ec05c79ec9eda2ba732c897fb970ca429365b7471b1c054cb84f17b1c2b23ba6640",

@@ -122,7 +122,7 @@ struct AttestationServiceTests {
         #expect(report["signing_address"] as? String == "0xB6A9f297c41c48a978eDD2f9Ba48c355aE418FA4")
     }
 
-    // MARK: - report_data (API.md §12 vectors)
+    // MARK: - report_data (reference vectors)
 
     @Test func plainReportDataVector() async throws {
         let setup = try Self.make()
@@ -177,7 +177,7 @@ struct AttestationServiceTests {
         #expect(provenance["app_id"] as? String == "5bb4ff9a3837357f19dc176407a5709c62eb6c56")
     }
 
-    // MARK: - Response shape (API.md §8.3)
+    // MARK: - Response shape (docs/API.md, Response fields)
 
     @Test func reportShape() async throws {
         let setup = try Self.make()
@@ -221,7 +221,7 @@ struct AttestationServiceTests {
         #expect(NSDictionary(dictionary: all[0]).isEqual(to: withoutArray))
         #expect(all[0]["all_attestations"] == nil)
 
-        // Key order of API.md §8.3 (the JSON is written, not encoded).
+        // Key order of docs/API.md, Response fields (the JSON is written, not encoded).
         let text = String(decoding: body, as: UTF8.self)
         let order = ["model_name", "signing_address", "signing_algo", "signing_public_key", "request_nonce", "intel_quote", "quote", "event_log", "vm_config", "nvidia_payload", "info"]
         let positions = order.compactMap { text.range(of: "\"\($0)\":")?.lowerBound }

@@ -30,7 +30,7 @@ enum AttestationFixtures {
         try #require(try json("dstack/appkeys.json")["ca_cert"] as? String)
     }
 
-    /// The simulator-derived keys for `MODEL_NAME=tiny` (DSTACK.md §4.4), with provenance.
+    /// The simulator-derived keys for `MODEL_NAME=tiny`, with provenance.
     static func simulatorKeys(origin: SigningKeys.Origin = .tee) throws -> SigningKeys {
         let ecdsa = try Secp256k1PrivateKey(rawRepresentation: try Hex.decode("f5a9f436830b1fce8112b1267a45521020b0f220e336553079308c0c47760765"))
         let ed25519 = try Curve25519.Signing.PrivateKey(

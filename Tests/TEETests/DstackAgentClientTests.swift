@@ -202,7 +202,7 @@ struct DstackAgentDecodingTests {
     }
 }
 
-@Suite("Endpoint discovery (DSTACK.md §2.1)")
+@Suite("Endpoint discovery, as the dstack SDKs do it")
 struct DstackEndpointTests {
     @Test func explicitValueWins() throws {
         let endpoint = try DstackEndpoint.resolve(

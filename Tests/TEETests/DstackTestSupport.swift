@@ -89,7 +89,7 @@ enum DstackTestSupport {
         return try await body()
     }
 
-    /// Expected RTMRs by replaying a JSON event log as VERIFICATION.md §6.1 says (independent of TDX).
+    /// Expected RTMRs by replaying a JSON event log (SHA-384 extend from zero; independent of TDX).
     static func replay(eventLog: String) throws -> [[UInt8]] {
         let events = try #require(try JSONSerialization.jsonObject(with: Data(eventLog.utf8)) as? [[String: Any]])
         var registers = [[UInt8]](repeating: [UInt8](repeating: 0, count: 48), count: 4)

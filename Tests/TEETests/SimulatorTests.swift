@@ -7,7 +7,7 @@ import Testing
 
 @testable import TEE
 
-@Suite("dstack key derivation (DSTACK.md §4.4)")
+@Suite("dstack key derivation")
 struct DstackKeyIssuerTests {
     @Test func dstackPinnedVector() throws {
         let root = try Secp256k1PrivateKey(
@@ -64,9 +64,9 @@ struct DstackKeyIssuerTests {
     }
 }
 
-@Suite("dstack simulator quotes and Info are self-consistent (DSTACK.md §7)")
+@Suite("dstack simulator quotes and Info are self-consistent")
 struct DstackSimulatorEvidenceTests {
-    /// Recorded RTMR0–2 of the two templates (shared/fixtures/README.md).
+    /// Recorded RTMR0–2 of the two templates (`attestation.bin` and `tdx-lite-getquote.json`).
     static let recordedRTMRs: [DstackSimulatorConfiguration.QuoteMode: [String]] = [
         .full: [
             "6203948b7c12a0c2e14ed9b11170d7b85345870a304bb0959d6c198224ce621fe944e4623af9631cd64eeffdc0d7fa94",
@@ -210,7 +210,7 @@ struct DstackSimulatorEvidenceTests {
     }
 }
 
-@Suite("dstack simulator HTTP surface (DSTACK.md §2.4, §7)")
+@Suite("dstack simulator HTTP surface")
 struct DstackSimulatorHTTPTests {
     private static func request(
         _ path: String, body: String, contentType: String? = "application/json"

@@ -27,7 +27,7 @@ struct TamperingAgent: DstackAgent {
     }
 }
 
-@Suite("TEEKeyLoader (DSTACK.md §4.4, §5)")
+@Suite("TEEKeyLoader: both keys from the agent, chains checked")
 struct TEEKeyLoaderTests {
     static let address = "0xB6A9f297c41c48a978eDD2f9Ba48c355aE418FA4"
     static let ecdsaPublic = "025a4083dbce132694e7e55615ce29033c47d304c0d47c4972621a91df4c307ac8"

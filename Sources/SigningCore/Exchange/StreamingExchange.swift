@@ -5,7 +5,7 @@ import NIOCore
 ///
 /// The chunk that completes the `data: [DONE]` line, and anything after it, is held back until the
 /// upstream body ends. The caller then signs and stores first and writes the held bytes last, so a
-/// client that reads `[DONE]` and asks for the signature at once never gets a 404 (API.md §3.2).
+/// client that reads `[DONE]` and asks for the signature at once never gets a 404 (docs/API.md, Completions).
 /// Held bytes are hashed when they are consumed; the caller must write every consumed byte, or store
 /// nothing.
 package struct StreamingExchange: Sendable {

@@ -37,7 +37,7 @@ package struct ProxyApplication: Sendable {
         self.connections = ConnectionLimiter(limit: configuration.maxConnections)
     }
 
-    /// The router with every route of API.md §1.
+    /// The router with every route of docs/API.md, Routes.
     package func buildRouter() -> Router<ProxyRequestContext> {
         let router = Router(context: ProxyRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())

@@ -1,6 +1,6 @@
 import HTTPTypes
 
-/// Checks `Authorization: Bearer <token>` against the configured tokens in constant time (API.md §2).
+/// Checks `Authorization: Bearer <token>` against the configured tokens in constant time (docs/API.md, Authentication).
 package struct BearerAuthenticator: Sendable {
     private let tokens: [[UInt8]]
 

@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Renders every error that is not already an ``OpenAIError`` in the OpenAI envelope (API.md §9).
+/// Renders every error that is not already an ``OpenAIError`` in the OpenAI envelope (docs/API.md, Errors).
 ///
 /// Hummingbird's own errors (unknown route, wrong method, oversized body) would otherwise answer
 /// with an empty body or plain text; internal failures answer 500 with details only in the log.

@@ -11,7 +11,7 @@ enum JSONCheck {
         JSONValidator.validate(body) != nil
     }
 
-    /// A JSON object (completion requests and answers, API.md §3.1).
+    /// A JSON object (completion requests and answers, docs/API.md, Completions).
     static func isObject(_ body: ByteBuffer) -> Bool {
         JSONValidator.validate(body) == .object
     }

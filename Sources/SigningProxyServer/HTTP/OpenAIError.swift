@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 import SigningCore
 
-/// An error the proxy itself answers with, rendered as the OpenAI envelope (API.md §9).
+/// An error the proxy itself answers with, rendered as the OpenAI envelope (docs/API.md, Errors).
 ///
 /// Messages are fixed texts or echo only validated values: never bodies, tokens or keys.
 package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatable {

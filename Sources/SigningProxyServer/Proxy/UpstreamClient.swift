@@ -18,7 +18,7 @@ package final class UpstreamClient: Service, Sendable {
             concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.upstreamPoolSize
         )
         // An idle-read timeout, not a total deadline: it bounds the wait for headers and every gap
-        // between chunks, never a long generation (API.md §3.4).
+        // between chunks, never a long generation (docs/API.md, Completions).
         http.timeout = .init(
             connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
             read: .nanoseconds(Int64(configuration.upstreamTimeout.nanoseconds))

@@ -1,8 +1,8 @@
-/// Produces attestation report bodies for `GET /v1/attestation/report` (API.md §8).
+/// Produces attestation report bodies for `GET /v1/attestation/report` (docs/API.md, Attestation report).
 ///
 /// The route hands over the raw query values; validation and its error answers belong to the reporter.
 package protocol AttestationReporting: Sendable {
-    /// The report JSON, or an ``OpenAIError`` with the status and type API.md §8 prescribes.
+    /// The report JSON, or an ``OpenAIError`` with the status and type docs/API.md lists for the route.
     func report(signingAlgo: String?, nonce: String?, signingAddress: String?, includeTLSFingerprint: Bool) async throws
         -> [UInt8]
 }

@@ -9,7 +9,7 @@ struct PassThroughRoute: Sendable {
     let configuration: ProxyConfiguration
     let client: HTTPClient
 
-    /// vLLM's status and body bytes for `path` (API.md §1).
+    /// vLLM's status and body bytes for `path` (docs/API.md, Routes).
     func fetch(_ path: String, logger: Logger) async throws -> (status: Int, body: ByteBuffer, contentType: String?) {
         var request = HTTPClientRequest(url: configuration.upstreamBase + path)
         request.method = .GET

@@ -3,7 +3,7 @@ import Logging
 import SigningCore
 import TEE
 
-/// Where the signing keys come from, failing closed (API.md §5.3): the dstack agent, or explicit dev mode.
+/// Where the signing keys come from, failing closed (docs/API.md, Keys): the dstack agent, or explicit dev mode.
 package enum KeySource {
     /// Keys plus the attestation backend that goes with them.
     package struct Resolved: Sendable {

@@ -1,4 +1,4 @@
-/// One attestation report object (API.md §8.3), decoded leniently: a field of the wrong type is
+/// One attestation report object (docs/API.md, Response fields), decoded leniently: a field of the wrong type is
 /// recorded as a problem for the check that needs it instead of rejecting the whole report.
 struct AttestationDocument: Decodable, Sendable {
     var signingAddress: String?

@@ -1,6 +1,6 @@
 import TDX
 
-/// All checks of one attestation report (VERIFICATION.md §3).
+/// All checks of one attestation report.
 enum AttestationVerification {
     /// Trust anchors; tests substitute their own.
     struct Anchors {

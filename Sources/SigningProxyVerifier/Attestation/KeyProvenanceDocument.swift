@@ -1,4 +1,4 @@
-/// `key_provenance` (API.md §8.3): the dstack `GetKey` chain of the signing key.
+/// `key_provenance` (docs/API.md, Response fields): the dstack `GetKey` chain of the signing key.
 struct KeyProvenanceDocument: Decodable, Sendable {
     var path: String?
     var purpose: String?

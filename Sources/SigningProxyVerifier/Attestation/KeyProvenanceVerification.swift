@@ -1,6 +1,6 @@
 import SigningCrypto
 
-/// The dstack `GetKey` chain of the signing key (VERIFICATION.md §8, DSTACK.md §4.3).
+/// The dstack `GetKey` chain of the signing key (`key_provenance` in docs/API.md).
 enum KeyProvenanceVerification {
     struct Inputs {
         var provenance: KeyProvenanceDocument?

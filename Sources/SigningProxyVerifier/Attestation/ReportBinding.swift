@@ -2,7 +2,7 @@ import Crypto
 import SigningCrypto
 import TDX
 
-/// Nonce, signer key and TLS fingerprint bound in the quote's REPORT_DATA (VERIFICATION.md §3.4–3.6).
+/// Nonce, signer key and TLS fingerprint bound in the quote's REPORT_DATA (docs/API.md, `report_data`).
 enum ReportBinding {
     /// The signer as the report states it.
     struct Signer {

@@ -8,7 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The checks that need Intel collateral (VERIFICATION.md §5.3): collateral signatures and freshness,
+/// The checks that need Intel collateral: collateral signatures and freshness,
 /// TDX module and QE identity, the converged TCB status under the caller's policy, and revocation.
 enum CollateralVerification {
     /// The quote side, already parsed and (partly) verified by the offline DCAP checks.

@@ -1,5 +1,4 @@
-/// Intel's TDX TCB status algorithm (Intel's QVL `TcbLevelCheck`/`TdxModuleCheck`, VERIFICATION.md
-/// §5.3): the platform level from the PCK certificate and TEE_TCB_SVN, the TDX module level, and the
+/// Intel's TDX TCB status algorithm (Intel's QVL `TcbLevelCheck`/`TdxModuleCheck`): the platform level from the PCK certificate and TEE_TCB_SVN, the TDX module level, and the
 /// QE level, converged into one status.
 enum TCBEvaluation {
     /// The converged result, or why no status could be computed.

@@ -7,7 +7,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Offline checks of the NVIDIA GPU evidence (VERIFICATION.md §7.2), then NRAS's verdict when given (§7.3).
+/// Offline checks of the NVIDIA GPU evidence, then NRAS's verdict when given.
 enum GPUVerification {
     struct Inputs {
         var payload: NvidiaPayloadField?

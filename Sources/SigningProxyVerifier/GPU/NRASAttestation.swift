@@ -1,4 +1,4 @@
-/// NVIDIA NRAS's verdict on a report's GPU evidence, as bytes fetched online (VERIFICATION.md §7.3).
+/// NVIDIA NRAS's verdict on a report's GPU evidence, as bytes fetched online.
 ///
 /// The library does not contact NRAS: POST the report's `nvidia_payload` object to
 /// `https://nras.attestation.nvidia.com/v3/attest/gpu` (``ResponseVerifier/nvidiaPayload(inAttestation:signingAddress:)``

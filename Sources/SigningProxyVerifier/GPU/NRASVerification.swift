@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `gpu.nras`: NVIDIA NRAS's signed verdict on the GPU evidence (VERIFICATION.md §7.3). Every token
+/// `gpu.nras`: NVIDIA NRAS's signed verdict on the GPU evidence. Every token
 /// is verified against NRAS's keys before a claim is read; then the platform token must carry our
 /// nonce, a true overall result and a digest of each GPU token, and each GPU token must report a
 /// parsed, signed, certified report, matching RIMs and measurements, secure boot and no debug.

@@ -1,4 +1,4 @@
-/// The GPU evidence payload (VERIFICATION.md §7.1).
+/// The GPU evidence payload (`nvidia_payload` in docs/API.md).
 struct NvidiaPayload: Codable, Sendable {
     struct Item: Codable, Sendable {
         var certificate: String

@@ -8,7 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Compose hash, MRCONFIGID, app id and the user's compose file (VERIFICATION.md §6.4).
+/// Compose hash, MRCONFIGID, app id and the user's compose file.
 enum ComposeVerification {
     /// What the compose checks read.
     struct Inputs {

@@ -1,6 +1,6 @@
 import TDX
 
-/// RTMR replay, image measurements and the RTMR3 event policy (VERIFICATION.md §3.8, §6).
+/// RTMR replay, image measurements and the RTMR3 event policy.
 enum MeasurementVerification {
     /// Runs the measurement checks on an `event_log` field (or a fallback log) of a report or quote file.
     /// - Parameter required: a missing log fails (report) instead of being skipped (bare quote).

@@ -1,6 +1,6 @@
 import TDX
 
-/// The dstack RTMR3 event policy (VERIFICATION.md §6.3).
+/// The dstack RTMR3 event policy.
 ///
 /// Requires exactly one `app-id`, `compose-hash`, `instance-id`, `key-provider` and `boot-mr-done`, and
 /// rejects unknown event names up to `system-ready`. Events after `system-ready` (OS 0.5.x EmitEvent)

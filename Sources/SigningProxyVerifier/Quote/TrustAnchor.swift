@@ -13,7 +13,7 @@ struct TrustAnchor: Sendable, Hashable {
     /// The root's public key in X9.63 form (`04 ‖ x ‖ y`), when pinned as well.
     var publicKeyX963: [UInt8]?
 
-    /// Intel SGX Root CA (VERIFICATION.md §0): DER SHA-256 and P-256 public key.
+    /// Intel SGX Root CA: DER SHA-256 and P-256 public key.
     static let intelSGXRootCA = TrustAnchor(
         name: "Intel SGX Root CA",
         derSHA256: bytes("44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"),
@@ -22,7 +22,7 @@ struct TrustAnchor: Sendable, Hashable {
                 + "67918e2edc88e40d860bd0cc4ee26aacc988e505a953558c453f6b0904ae7394")
     )
 
-    /// NVIDIA Device Identity CA (VERIFICATION.md §0, `verifier_device_root.pem` in NVIDIA/nvtrust).
+    /// NVIDIA Device Identity CA (`verifier_device_root.pem` in NVIDIA/nvtrust).
     static let nvidiaDeviceIdentityCA = TrustAnchor(
         name: "NVIDIA Device Identity CA",
         derSHA256: bytes("102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48"),

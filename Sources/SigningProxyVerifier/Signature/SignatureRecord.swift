@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The answer of `GET /v1/signature/{chat_id}` (API.md §7).
+/// The answer of `GET /v1/signature/{chat_id}` (docs/API.md, Signatures).
 struct SignatureRecord: Decodable, Sendable {
     var text: String
     var signature: String

@@ -1,7 +1,7 @@
 import Crypto
 import SigningCrypto
 
-/// Signature checks of one exchange (VERIFICATION.md §2): hashes, signed text and the signature.
+/// Signature checks of one exchange (docs/API.md, Signatures): hashes, signed text and the signature.
 enum SignatureVerification {
     /// The signer a verified record names, used to bind it to an attestation.
     struct Signer: Sendable, Hashable {

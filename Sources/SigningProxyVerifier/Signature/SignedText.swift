@@ -1,4 +1,4 @@
-/// The signed text `[model:]request_sha256:response_sha256` (API.md §4.2).
+/// The signed text `[model:]request_sha256:response_sha256` (docs/API.md, Signatures).
 ///
 /// The last two `:`-separated fields are the hashes; everything before the second-to-last `:` is the
 /// model name, which may itself contain `:`.

@@ -1,5 +1,5 @@
 /// dstack's legacy SCALE-encoded `VersionedAttestation` (V0, dstack TDX), as recorded in the
-/// simulator's `attestation.bin` (layout in `shared/fixtures/README.md`).
+/// simulator's `attestation.bin` (`Fixtures/dstack`).
 package struct DstackAttestationBlob: Sendable, Hashable {
     /// A runtime event as the blob records it: name and payload only.
     package struct RuntimeEvent: Sendable, Hashable {

@@ -1,6 +1,6 @@
 import Crypto
 
-/// Replays an event log into RTMR0–3 (`VERIFICATION.md` §6.1).
+/// Replays an event log into RTMR0–3.
 ///
 /// Each RTMR starts as 48 zero bytes; every event extends its RTMR with `sha384(rtmr ‖ digest)`.
 /// Digests of dstack runtime events are always recomputed from name and payload (a supplied digest

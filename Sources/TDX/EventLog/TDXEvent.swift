@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One entry of a dstack event log (`DSTACK.md` §3.2): a measurement extended into an RTMR.
+/// One entry of a dstack event log (`GetQuote`'s `event_log`): a measurement extended into an RTMR.
 ///
 /// JSON form: `{"imr", "event_type", "digest", "event", "event_payload"}` with hex byte fields, plus
 /// `"version"` and `"preimage"` for version-2 runtime events.

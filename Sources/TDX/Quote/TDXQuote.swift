@@ -1,4 +1,4 @@
-/// A parsed Intel TDX DCAP quote, version 4 or 5 (`VERIFICATION.md` §4).
+/// A parsed Intel TDX DCAP quote, version 4 or 5.
 ///
 /// Parsing follows the size fields only; trailing zero bytes after the authentication data (dstack
 /// pads its hex) are ignored. No signature is checked here: see the verifier for DCAP.

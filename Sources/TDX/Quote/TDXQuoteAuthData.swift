@@ -1,5 +1,4 @@
-/// The authentication data of a TDX quote: signature, attestation key and QE certification data
-/// (`VERIFICATION.md` §5.1).
+/// The authentication data of a TDX quote: signature, attestation key and QE certification data.
 package struct TDXQuoteAuthData: Sendable, Hashable {
     /// Certification data type of a QE report wrapper (the form TDX quotes use).
     package static let qeReportCertificationType: UInt16 = 6

@@ -1,4 +1,4 @@
-/// The v0 dstack guest-agent surface signing-proxy uses (DSTACK.md §3).
+/// The v0 dstack guest-agent surface signing-proxy uses.
 package protocol DstackAgent: Sendable {
     /// nil when the agent predates `Version` (404 with a non-JSON or Service-not-found body).
     func version() async throws -> DstackVersion?
@@ -62,7 +62,7 @@ package struct DstackInfo: Sendable {
     package var composeHash: String?
     /// `tcb_info.app_compose` verbatim.
     package var appCompose: String?
-    /// The Info object with `tcb_info` parsed from its string into an object, compact JSON (API.md §8.3 `info`).
+    /// The Info object with `tcb_info` parsed from its string into an object, compact JSON (`info` in docs/API.md, Response fields).
     package var reportObjectJSON: [UInt8]
 
     package init(

@@ -6,7 +6,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SigningCrypto
 
-/// HTTP/1.1 client for the dstack guest agent's v0 surface (DSTACK.md §2, §3).
+/// HTTP/1.1 client for the dstack guest agent's v0 surface.
 ///
 /// Sends `POST /<Method>` with a JSON body, `Content-Type: application/json`, a `Content-Length` and
 /// `Host: localhost`; each call has its own deadline (10 s, 30 s for `GetQuote` by default).
@@ -52,7 +52,7 @@ package struct DstackAgentClient: DstackAgent {
         self.logger = logger
     }
 
-    /// Creates a client, resolving the endpoint as the dstack SDKs do (DSTACK.md §2.1).
+    /// Creates a client, resolving the endpoint as the dstack SDKs do.
     /// - Parameter explicitEndpoint: a configured value such as `--dstack-endpoint`; wins over the environment.
     /// - Throws: `DstackAgentError.noEndpoint` when no agent socket can be found.
     package init(

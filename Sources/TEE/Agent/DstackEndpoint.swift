@@ -9,7 +9,7 @@ package enum DstackEndpoint: Sendable, Hashable, CustomStringConvertible {
     case unixSocket(path: String)
     case http(baseURL: String)
 
-    /// Socket paths probed in order when nothing is configured (DSTACK.md §2.1).
+    /// Socket paths probed in order when nothing is configured, as the dstack SDKs probe them.
     package static let defaultSocketPaths = [
         "/var/run/dstack.sock",
         "/run/dstack.sock",
@@ -20,7 +20,7 @@ package enum DstackEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Environment variable the dstack SDKs read (despite the name, used for any non-default endpoint).
     package static let environmentVariable = "DSTACK_SIMULATOR_ENDPOINT"
 
-    /// Resolves the endpoint as the dstack SDKs do (DSTACK.md §2.1).
+    /// Resolves the endpoint as the dstack SDKs do.
     ///
     /// Order: `explicit` (e.g. `--dstack-endpoint`), then `DSTACK_SIMULATOR_ENDPOINT`, then the first
     /// existing path of ``defaultSocketPaths``. Empty values count as unset.

@@ -2,7 +2,7 @@
 import Foundation
 import SigningCrypto
 
-/// JSON shapes of the v0 guest-agent methods (DSTACK.md §3); snake_case on the wire.
+/// JSON shapes of the v0 guest-agent methods; snake_case on the wire.
 enum DstackWireFormat {
     struct GetKeyRequest: Encodable {
         var path: String
@@ -83,7 +83,7 @@ enum DstackWireFormat {
         }
     }
 
-    /// Decodes a bytes field: lowercase or uppercase hex with an optional `0x` prefix (DSTACK.md §2.3).
+    /// Decodes a bytes field: lowercase or uppercase hex with an optional `0x` prefix (agents and SDKs differ).
     static func hex(_ text: String, field: String, method: String) throws(DstackAgentError) -> [UInt8] {
         do {
             return try Hex.decode(text)

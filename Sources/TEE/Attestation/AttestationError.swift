@@ -1,4 +1,4 @@
-/// Why no attestation report was produced: the HTTP status, envelope `type` and `message` (API.md §8.6, §9).
+/// Why no attestation report was produced: the HTTP status, envelope `type` and `message` (docs/API.md, Errors).
 ///
 /// Messages are shown to clients: they name the failing backend but never carry keys or request data.
 package struct AttestationError: Error, CustomStringConvertible, Hashable {
@@ -12,7 +12,7 @@ package struct AttestationError: Error, CustomStringConvertible, Hashable {
         self.message = message
     }
 
-    /// 400 `invalid_signing_algo`, the message of API.md §7.
+    /// 400 `invalid_signing_algo`, the same message as the signature route's.
     package static let invalidSigningAlgo = AttestationError(
         status: 400,
         type: "invalid_signing_algo",
@@ -46,7 +46,7 @@ package struct AttestationError: Error, CustomStringConvertible, Hashable {
         AttestationError(status: 503, type: "service_unavailable", message: message)
     }
 
-    /// 500 `server_error` with the fixed message of API.md §9; details belong in logs.
+    /// 500 `server_error` with a fixed message; details belong in logs.
     package static let internalError = AttestationError(status: 500, type: "server_error", message: "Internal server error")
 
     package var description: String { "\(status) \(type): \(message)" }

@@ -1,4 +1,4 @@
-/// The query of `GET /v1/attestation/report`, raw; `AttestationService` validates it (API.md §8.1).
+/// The query of `GET /v1/attestation/report`, raw; `AttestationService` validates it (docs/API.md, Attestation report).
 package struct AttestationQuery: Sendable, Equatable {
     /// `signing_algo`: `ecdsa` (default when nil) or `ed25519`.
     package var signingAlgo: String?

@@ -1,6 +1,6 @@
 import SigningCore
 
-/// The JSON text of an attestation report (API.md §8.3), including `all_attestations`.
+/// The JSON text of an attestation report (docs/API.md, Response fields), including `all_attestations`.
 enum AttestationReportBody {
     /// Everything one report shows, already chosen for the requested algorithm and layout.
     struct Fields: Sendable {

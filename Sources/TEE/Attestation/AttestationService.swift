@@ -4,7 +4,7 @@ import SigningCore
 import SigningCrypto
 import Synchronization
 
-/// Builds `GET /v1/attestation/report` bodies (API.md §8): validation, `report_data`, quote and GPU
+/// Builds `GET /v1/attestation/report` bodies (docs/API.md, Attestation report): validation, `report_data`, quote and GPU
 /// evidence, caching and back-pressure.
 ///
 /// - Requests with a `nonce` always get a fresh report; at most `maxPending` of them run at once, more
@@ -84,9 +84,9 @@ package final class AttestationService: Sendable {
         self.state = Mutex(State(info: info))
     }
 
-    /// The report JSON body (API.md §8.3) or an AttestationError carrying the HTTP status/type/message.
+    /// The report JSON body (docs/API.md, Response fields) or an AttestationError carrying the HTTP status/type/message.
     package func report(_ query: AttestationQuery) async throws(AttestationError) -> [UInt8] {
-        // API.md §8.1: algorithm, then address filter, then nonce.
+        // Algorithm, then address filter, then nonce (docs/API.md, Query, checked in this order).
         let algorithm = try Self.algorithm(query.signingAlgo)
         if let requested = query.signingAddress, !Self.sameAddress(requested, signerHex(algorithm)) {
             throw .signingAddressNotFound
@@ -129,7 +129,7 @@ package final class AttestationService: Sendable {
         }
     }
 
-    /// Case-insensitive, an optional `0x`/`0X` ignored (API.md §8.1).
+    /// Case-insensitive, an optional `0x`/`0X` ignored.
     private static func sameAddress(_ requested: String, _ ownHex: String) -> Bool {
         var candidate = Substring(requested)
         if candidate.hasPrefix("0x") || candidate.hasPrefix("0X") { candidate = candidate.dropFirst(2) }

@@ -1,6 +1,6 @@
 import Crypto
 
-/// The 64 bytes bound into the TDX quote's REPORT_DATA (API.md §8.2).
+/// The 64 bytes bound into the TDX quote's REPORT_DATA (docs/API.md, `report_data`).
 package enum ReportData {
     /// Plain layout: `signer ‖ zeros` (32 bytes) ‖ `nonce`; TLS-bound when `tlsFingerprint` is set:
     /// `SHA-256(signer ‖ fp)` ‖ `nonce`.
@@ -21,7 +21,7 @@ package enum ReportData {
         return first
     }
 
-    /// REPORT_DATA of a TDX quote: bytes 568..<632 of a v4 quote, 574..<638 of a v5 quote (VERIFICATION.md §4).
+    /// REPORT_DATA of a TDX quote: bytes 568..<632 of a v4 quote, 574..<638 of a v5 quote.
     ///
     /// - Returns: nil for other versions or a quote too short to hold the field.
     package static func fromQuote(_ quote: [UInt8]) -> ArraySlice<UInt8>? {

@@ -2,7 +2,7 @@ import Crypto
 import SwiftASN1
 import X509
 
-/// The TLS binding value of API.md §8.2: SHA-256 of the certificate's SubjectPublicKeyInfo DER.
+/// The TLS binding value (docs/API.md, `report_data`): SHA-256 of the certificate's SubjectPublicKeyInfo DER.
 package enum TLSCertificateFingerprint {
     /// SHA-256 (raw 32 bytes) of the SPKI of the first certificate in `pemEncoded` (a leaf-first chain is fine).
     ///

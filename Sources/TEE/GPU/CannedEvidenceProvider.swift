@@ -23,7 +23,7 @@ package struct CannedEvidenceProvider: GPUEvidenceProvider {
         return GPUEvidence(payload: payload, status: .canned)
     }
 
-    /// An SPDM-shaped report (VERIFICATION.md §7.1) with `nonce` as the requester nonce and no measurements.
+    /// An SPDM-shaped report with `nonce` as the requester nonce and no measurements.
     static func syntheticReport(nonce: [UInt8]) -> [UInt8] {
         var report: [UInt8] = [0x11, 0xE0, 0x01, 0xFF]  // version 1.1, GET_MEASUREMENTS, signed, all blocks
         report += nonce.prefix(32)

@@ -7,13 +7,13 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Builds the `nvidia_payload` JSON object (API.md §8.4) the way NVIDIA's nvtrust encodes it for NRAS.
+/// Builds the `nvidia_payload` JSON object (docs/API.md, `nvidia_payload`) the way NVIDIA's nvtrust encodes it for NRAS.
 ///
 /// Encoding follows nvtrust's `cc_admin.collect_gpu_evidence_remote` (local_gpu_verifier 1.x–2.x, the
 /// versions behind `nv-ppcie-verifier` 1.6.x used by the Python anchor):
 /// - `evidence` = base64 of the **raw report bytes** (`attestationReport[0..<attestationReportSize]`).
-///   Some deployed samples carry base64 of the report's hex text instead; verifiers accept both
-///   (VERIFICATION.md §7.1), we emit the nvtrust form.
+///   Some deployed samples carry base64 of the report's hex text instead; verifiers accept both,
+///   we emit the nvtrust form.
 /// - `certificate` = base64 of the attestation certificate chain re-emitted as canonical PEM: each
 ///   certificate of `attestationCertChain` parsed and written back as `-----BEGIN CERTIFICATE-----\n`,
 ///   64-column base64 lines, `-----END CERTIFICATE-----\n`, concatenated leaf first (what nvtrust's

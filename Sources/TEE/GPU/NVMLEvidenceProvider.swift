@@ -7,7 +7,7 @@ import Synchronization
 /// For each GPU: `nvmlDeviceGetConfComputeGpuCertificate` (the attestation-key chain) and
 /// `nvmlDeviceGetConfComputeGpuAttestationReport` with the request nonce, between `nvmlInit_v2` and
 /// `nvmlShutdown`, as nvtrust does. All NVML use in the process goes through one worker thread, one
-/// collection at a time, each caller waiting at most `limit` (API.md §8.4).
+/// collection at a time, each caller waiting at most `limit` (docs/API.md, `nvidia_payload`).
 ///
 /// A host without the library, without a GPU or with confidential computing off yields `.unavailable`
 /// evidence (the report shows why); NVML errors on a host that has a GPU throw `GPUEvidenceError`.

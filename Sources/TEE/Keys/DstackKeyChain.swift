@@ -1,6 +1,6 @@
 import SigningCrypto
 
-/// The v0 `GetKey` signature chain (DSTACK.md §4.2): digests and recovery of both links.
+/// The v0 `GetKey` signature chain: digests and recovery of both links.
 package enum DstackKeyChain {
     /// Length of each link: `r(32) || s(32) || v(1)`, `v` = recovery id 0 or 1.
     package static let linkLength = 65

@@ -3,7 +3,7 @@ import Logging
 import SigningCore
 import SigningCrypto
 
-/// Obtains signing-proxy's two signing keys from the dstack guest agent at startup (DSTACK.md §5).
+/// Obtains signing-proxy's two signing keys from the dstack guest agent at startup (docs/API.md, Keys).
 package enum TEEKeyLoader {
     /// The `GetKey` purpose for both keys (it only changes chain link 0).
     package static let purpose = "signing"
@@ -14,7 +14,7 @@ package enum TEEKeyLoader {
     /// `GetKey` path of the ed25519 key.
     package static func ed25519Path(modelName: String) -> String { "\(modelName)/ed25519-signing-key" }
 
-    /// Probes Version, derives both keys with GetKey (DSTACK.md §5), checks both chains, reads Info.
+    /// Probes Version, derives both keys with GetKey, checks both chains, reads Info.
     ///
     /// Chain checks: link 0 of each key recovers the app root key (claims built from the compressed
     /// secp256k1 key and the raw ed25519 key), both recover the same root, and link 1 of each chain
