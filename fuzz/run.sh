@@ -10,7 +10,8 @@
 # working corpus under fuzz/.build/corpus/<target> that keeps what earlier runs found (FUZZ_FRESH=1
 # empties it first, for figures that depend on the seeds alone). Logs and crash inputs go to
 # fuzz/.build/logs and fuzz/.build/artifacts. FUZZ_FLAGS adds libFuzzer flags; FUZZ_NICE (default
-# 10) is the niceness, so a campaign yields to builds.
+# 10) is the niceness, so a campaign yields to builds; FUZZ_BINARY runs another build of the fuzzer
+# (a copy, say, so that rebuilding during a long campaign does not change it midway).
 set -uo pipefail
 
 cd "$(dirname "$0")"
@@ -23,7 +24,7 @@ while getopts "r:" option; do
 done
 shift $((OPTIND - 1))
 
-binary=.build/release/signing-proxy-fuzz
+binary=${FUZZ_BINARY:-.build/release/signing-proxy-fuzz}
 if [ ! -x "$binary" ]; then
     echo "$binary is missing: build it with 'make fuzz-build'" >&2
     exit 2

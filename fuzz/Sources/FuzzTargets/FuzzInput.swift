@@ -18,6 +18,17 @@ struct FuzzInput {
         UInt16(byte()) | UInt16(byte()) << 8
     }
 
+    /// Whether every byte has been read.
+    var isAtEnd: Bool { offset >= bytes.count }
+
+    /// The next `count` bytes, or as many as are left.
+    mutating func take(_ count: Int) -> UnsafeRawBufferPointer {
+        let start = min(offset, bytes.count)
+        let end = min(start + count, bytes.count)
+        offset = end
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+    }
+
     /// Everything not read yet.
     var rest: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[min(offset, bytes.count)...])

@@ -28,6 +28,7 @@ package struct FuzzTarget: Sendable {
         CollateralDocumentTarget.target,
         RevocationListTarget.target,
         PCKChainTarget.target,
+        FastPathTarget.target,
     ]
 
     /// The target called `name`, if any.
