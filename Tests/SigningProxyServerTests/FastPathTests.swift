@@ -239,10 +239,15 @@ enum RawHTTP {
 
     /// Writes `bytes` in one go and reads until the server closes (10 s at most without data).
     ///
-    /// The socket calls block, so they run on NIO's thread pool: blocking a cooperative-pool thread
-    /// would starve the in-process servers of the tests running beside this one.
+    /// The socket calls block, so each exchange runs on a thread of its own: blocking a cooperative-pool
+    /// thread would starve the in-process servers, and NIO's small shared thread pool would make one
+    /// test's slow reader delay another test's clock.
     static func exchange(port: Int, bytes: [UInt8], reading: Reading = .all) async throws -> [UInt8] {
-        try await NIOThreadPool.singleton.runIfActive { try blockingExchange(port: port, bytes: bytes, reading: reading) }
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try blockingExchange(port: port, bytes: bytes, reading: reading) })
+            }
+        }
     }
 
     private static func blockingExchange(port: Int, bytes: [UInt8], reading: Reading) throws -> [UInt8] {
