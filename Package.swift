@@ -218,7 +218,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SigningCoreTests", dependencies: ["SigningCore", "SigningCrypto", "TestFixtures"], swiftSettings: swiftSettings
+            name: "SigningCoreTests",
+            dependencies: ["SigningCore", "SigningCrypto", "TestFixtures"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(name: "TDXTests", dependencies: ["TDX", "TestFixtures"], swiftSettings: swiftSettings),
         .testTarget(

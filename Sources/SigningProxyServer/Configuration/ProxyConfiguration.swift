@@ -8,7 +8,8 @@ import Musl
 import Darwin
 #endif
 
-/// Everything `serve` needs, read from the environment (API.md §10) and overridden by command-line options.
+/// Everything `serve` needs, read from the environment (docs/API.md, Environment) and overridden by
+/// command-line options.
 ///
 /// Secrets: `tokens` (TOKEN or TOKEN_FILE) and `devKeySeed` (DEV_KEY_SEED or DEV_KEY_SEED_FILE). They are
 /// never logged or described, and neither are the contents of their files.
@@ -42,7 +43,7 @@ package struct ProxyConfiguration: Sendable {
     package var keepAliveTimeout: Duration = .seconds(60)
     /// `VLLM_PROXY_MAX_CONNECTIONS`: client connections served at once; more are answered 503 and closed.
     package var maxConnections = 8192
-    /// Upstream connect timeout (API.md §3.4).
+    /// Upstream connect timeout (docs/API.md, Completions).
     package var connectTimeout: Duration = .seconds(10)
     /// Idle keep-alive upstream connections kept for reuse, across all event loops. Connections in use
     /// are not capped: one per request in flight, as vLLM expects.
@@ -78,7 +79,8 @@ package struct ProxyConfiguration: Sendable {
 
     package init() {}
 
-    /// Variables the anchors read that this proxy deliberately does not support (API.md §10).
+    /// Variables other vllm-proxy implementations read that this proxy deliberately does not support
+    /// (docs/API.md, Environment).
     package static let unsupportedVariables = [
         "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_DB", "E2EE_REPLAY_WINDOW_SECONDS",
         "CLOUD_API_URL", "VLLM_BACKEND_URLS", "OHTTP_ENABLED",
@@ -164,7 +166,7 @@ package struct ProxyConfiguration: Sendable {
         if let devKeySeedFile { self.devKeySeed = try Self.readSecretFile(devKeySeedFile, variable: "--dev-key-seed-file") }
     }
 
-    /// A secret given as `variable` or as the path of a file in `file`, never both (API.md §10).
+    /// A secret given as `variable` or as the path of a file in `file`, never both (docs/API.md, Environment).
     ///
     /// `TOKEN` stays as given (its entries are trimmed by `parseTokens`); anything else is trimmed of
     /// surrounding whitespace, as every variable is.
@@ -217,7 +219,8 @@ package struct ProxyConfiguration: Sendable {
         return secret
     }
 
-    /// `TOKEN` may hold a comma-separated list; blanks are trimmed and empty entries ignored (API.md §2).
+    /// `TOKEN` may hold a comma-separated list; blanks are trimmed and empty entries ignored
+    /// (docs/API.md, Authentication).
     package static func parseTokens(_ raw: String) -> [String] {
         raw.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }

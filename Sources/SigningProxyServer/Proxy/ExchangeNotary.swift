@@ -2,7 +2,7 @@ import Logging
 import SigningCore
 import SigningCrypto
 
-/// Records clean exchanges in the signature store and hands out their signatures (API.md §6, §7).
+/// Records clean exchanges in the signature store and hands out their signatures (docs/API.md, Signatures).
 ///
 /// `SIGNING_MODE=eager` signs both algorithms when the record is prepared, before the response's
 /// last bytes are released. `lazy` prepares the hashes only and signs each algorithm on the first
@@ -26,7 +26,7 @@ package struct ExchangeNotary: Sendable {
     }
 
     /// A signed (eager) or signable (lazy) exchange that is not visible yet: `publish` it once the
-    /// bytes it covers have been written completely, or `drop` it (API.md §6).
+    /// bytes it covers have been written completely, or `drop` it (docs/API.md, Signatures).
     package struct PreparedRecord: Sendable {
         package let chatID: ChatID
         fileprivate let record: SignatureRecord
@@ -118,7 +118,7 @@ package struct ExchangeNotary: Sendable {
         store.lookup(ChatID(chatID))
     }
 
-    /// The text `record`'s signatures cover (API.md §4.2).
+    /// The text `record`'s signatures cover (docs/API.md, Signatures).
     package func text(of record: SignatureRecord) -> String {
         signer.text(of: record)
     }

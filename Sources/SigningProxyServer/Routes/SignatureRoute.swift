@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import SigningCore
 
-/// `GET /v1/signature/{chat_id}` (API.md §7), served on the fast path.
+/// `GET /v1/signature/{chat_id}` (docs/API.md, Signatures), served on the fast path.
 struct SignatureRoute: Sendable {
     let authenticator: BearerAuthenticator
     let notary: ExchangeNotary

@@ -1,5 +1,6 @@
-/// Intel's TDX TCB status algorithm (Intel's QVL `TcbLevelCheck`/`TdxModuleCheck`): the platform level from the PCK certificate and TEE_TCB_SVN, the TDX module level, and the
-/// QE level, converged into one status.
+/// Intel's TDX TCB status algorithm (Intel's QVL `TcbLevelCheck`/`TdxModuleCheck`): the platform level
+/// from the PCK certificate and TEE_TCB_SVN, the TDX module level, and the QE level, converged into one
+/// status.
 enum TCBEvaluation {
     /// The converged result, or why no status could be computed.
     struct Outcome: Sendable {

@@ -9,7 +9,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// DCAP checks of a TDX quote: offline (to the pinned Intel root), then the collateral checks, skipped without collateral.
+/// DCAP checks of a TDX quote: offline (to the pinned Intel root), then the collateral checks, skipped
+/// without collateral.
 enum DCAPVerification {
     /// Checks the header, quote signature, QE report binding, QE report signature and the PCK chain
     /// to `anchor`; then, with `options.collateral`, the TCB status and revocation.

@@ -62,7 +62,8 @@ package struct DstackInfo: Sendable {
     package var composeHash: String?
     /// `tcb_info.app_compose` verbatim.
     package var appCompose: String?
-    /// The Info object with `tcb_info` parsed from its string into an object, compact JSON (`info` in docs/API.md, Response fields).
+    /// The Info object with `tcb_info` parsed from its string into an object, compact JSON (`info` in
+    /// docs/API.md, Response fields).
     package var reportObjectJSON: [UInt8]
 
     package init(

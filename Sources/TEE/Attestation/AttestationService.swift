@@ -4,8 +4,8 @@ import SigningCore
 import SigningCrypto
 import Synchronization
 
-/// Builds `GET /v1/attestation/report` bodies (docs/API.md, Attestation report): validation, `report_data`, quote and GPU
-/// evidence, caching and back-pressure.
+/// Builds `GET /v1/attestation/report` bodies (docs/API.md, Attestation report): validation,
+/// `report_data`, quote and GPU evidence, caching and back-pressure.
 ///
 /// - Requests with a `nonce` always get a fresh report; at most `maxPending` of them run at once, more
 ///   are refused with 429.
@@ -84,7 +84,8 @@ package final class AttestationService: Sendable {
         self.state = Mutex(State(info: info))
     }
 
-    /// The report JSON body (docs/API.md, Response fields) or an AttestationError carrying the HTTP status/type/message.
+    /// The report JSON body (docs/API.md, Response fields) or an AttestationError carrying the HTTP
+    /// status/type/message.
     package func report(_ query: AttestationQuery) async throws(AttestationError) -> [UInt8] {
         // Algorithm, then address filter, then nonce (docs/API.md, Query, checked in this order).
         let algorithm = try Self.algorithm(query.signingAlgo)

@@ -7,7 +7,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Builds the `nvidia_payload` JSON object (docs/API.md, `nvidia_payload`) the way NVIDIA's nvtrust encodes it for NRAS.
+/// Builds the `nvidia_payload` JSON object (docs/API.md, `nvidia_payload`) the way NVIDIA's nvtrust
+/// encodes it for NRAS.
 ///
 /// Encoding follows nvtrust's `cc_admin.collect_gpu_evidence_remote` (local_gpu_verifier 1.x–2.x, the
 /// versions behind `nv-ppcie-verifier` 1.6.x used by the Python anchor):
