@@ -55,7 +55,7 @@ ENV LISTEN_PORT=8000 \
 USER signing-proxy:signing-proxy
 EXPOSE 8000
 
-# GET / answers 200 {} (API.md §1). Plain bash /dev/tcp keeps the image free of HTTP clients. When the proxy
+# GET / answers 200 {} (docs/API.md, Routes). Plain bash /dev/tcp keeps the image free of HTTP clients. When the proxy
 # terminates TLS itself (TLS_KEY_PATH set) bash cannot speak TLS: the check is then a TCP connect.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${LISTEN_PORT:-8000} || exit 1; [ -n \"${TLS_KEY_PATH:-}\" ] && exit 0; printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && IFS= read -r -t 4 status <&3 && [[ $status == 'HTTP/1.1 200'* ]]"]

@@ -2,7 +2,7 @@ import NIOCore
 
 /// Exact response bytes for the mock to send to every completion request, written in chosen pieces.
 ///
-/// Used to check byte-exact pass-through of recorded vLLM bodies (`shared/fixtures/vllm/*.body`): the body
+/// Used to check byte-exact pass-through of recorded vLLM bodies (`Fixtures/vllm/*.body`): the body
 /// is written as one write per piece, each piece starting at a boundary, so a test can place splits inside
 /// `data: `, inside a multi-byte UTF-8 sequence, or between two events. An `text/event-stream` body goes out
 /// chunked (one HTTP chunk per piece); any other with `content-length`.

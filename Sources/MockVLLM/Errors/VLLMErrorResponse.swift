@@ -1,7 +1,7 @@
 
 /// An error answer shaped like vLLM 0.32's: a status and `{"error":{"message","type","param","code"}}`.
 ///
-/// The texts of the factories reproduce the bodies in `shared/fixtures/vllm/error-*.body` byte for byte.
+/// The texts of the factories reproduce the bodies in `Fixtures/vllm/error-*.body` byte for byte.
 struct VLLMErrorResponse: Error, Sendable, Hashable {
     /// HTTP status, repeated as the integer `code` in the body.
     let status: Int

@@ -2,7 +2,7 @@ import NIOCore
 
 /// Writes the bytes of one completion answer exactly as vLLM 0.32 frames them.
 ///
-/// Compact JSON with vLLM's field order (`shared/fixtures/vllm/*.body`). The part every event of a stream
+/// Compact JSON with vLLM's field order (`Fixtures/vllm/*.body`). The part every event of a stream
 /// shares (`{"id":…,"object":…,"created":…,"model":…,`) is built once per request; each event then costs one
 /// buffer allocation and a few byte copies, with no JSON encoder in the loop.
 struct CompletionRenderer: Sendable {

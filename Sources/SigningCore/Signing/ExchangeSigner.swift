@@ -1,7 +1,7 @@
 import Crypto
 import SigningCrypto
 
-/// Signs the text that binds a request's bytes to its response's bytes, with both keys (API.md §5).
+/// Signs the text that binds a request's bytes to its response's bytes, with both keys (docs/API.md, Signatures).
 package struct ExchangeSigner: Sendable {
     package let keys: SigningKeys
     package let format: SigningTextFormat
@@ -13,7 +13,7 @@ package struct ExchangeSigner: Sendable {
         self.modelName = modelName
     }
 
-    /// The text both signatures cover (API.md §4.2).
+    /// The text both signatures cover (docs/API.md, Signatures).
     package func text(requestHash: String, responseHash: String) -> String {
         format.text(model: modelName, requestHash: requestHash, responseHash: responseHash)
     }

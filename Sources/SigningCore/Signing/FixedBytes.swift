@@ -1,7 +1,7 @@
 import SigningCrypto
 
 /// Exactly `size` bytes held inline: a digest or a signature kept in a stored record without a heap
-/// allocation of its own (API.md §6: the store keeps bytes, not hex).
+/// allocation of its own (the store keeps bytes, not hex: docs/API.md, Signatures).
 package struct FixedBytes<let size: Int>: Sendable, Equatable {
     private var storage: InlineArray<size, UInt8>
 

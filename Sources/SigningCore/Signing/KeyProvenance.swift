@@ -1,4 +1,4 @@
-/// The dstack `GetKey` chain that proves a signing key was issued to this app by the KMS (API.md §8.3).
+/// The dstack `GetKey` chain that proves a signing key was issued to this app by the KMS (docs/API.md, Response fields).
 package struct KeyProvenance: Sendable, Codable, Equatable {
     package var path: String
     package var purpose: String

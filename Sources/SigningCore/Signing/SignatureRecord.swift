@@ -1,4 +1,4 @@
-/// Everything `/v1/signature/{chat_id}` returns for one completion, for both algorithms (API.md §7),
+/// Everything `/v1/signature/{chat_id}` returns for one completion, for both algorithms (docs/API.md, Signatures),
 /// as bytes.
 ///
 /// The store keeps one of these per chat id, so it holds raw bytes inline (195 bytes, no heap

@@ -1,4 +1,4 @@
-/// How the signed text is laid out (API.md §4.2).
+/// How the signed text is laid out (docs/API.md, Signatures).
 package enum SigningTextFormat: String, Sendable, CaseIterable {
     /// `"<request_sha256>:<response_sha256>"`, the Python proxy's format and the default.
     case plain

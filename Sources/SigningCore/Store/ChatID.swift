@@ -1,4 +1,4 @@
-/// A chat id as its exact bytes: the key of the signature store (API.md §6).
+/// A chat id as its exact bytes: the key of the signature store (docs/API.md, Signatures).
 ///
 /// Swift `String` equality and hashing follow Unicode canonical equivalence, so two ids that differ only
 /// in normalisation (NFC `é` against NFD `e` + U+0301) are equal `String`s. They are different ids on the

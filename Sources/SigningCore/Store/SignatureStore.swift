@@ -1,7 +1,7 @@
 import DequeModule
 import Synchronization
 
-/// In-memory map from chat id to a signature record, bounded in size and age (API.md §6).
+/// In-memory map from chat id to a signature record, bounded in size and age (docs/API.md, Signatures).
 ///
 /// - Ids are compared by their exact bytes (`ChatID`), never by Unicode equivalence.
 /// - An entry lives `ttl` from its insertion; lookups never extend it.

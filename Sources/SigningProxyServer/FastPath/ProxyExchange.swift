@@ -6,7 +6,7 @@ import SigningCore
 /// One request on the fast path, from its head to the last byte of its response, on one event loop.
 ///
 /// Completions are hashed over the exact bytes received and sent, and a clean exchange is recorded
-/// with the notary before its last bytes are written (API.md §3–§6); `/v1/models` is relayed as is.
+/// with the notary before its last bytes are written (docs/API.md, Completions and Signatures); `/v1/models` is relayed as is.
 final class ProxyExchange: UpstreamConnectionDelegate {
     private enum State {
         case readingRequest
@@ -153,17 +153,17 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         }
     }
 
-    /// The request checks of API.md §3.1, in the order the anchors apply them.
+    /// The request checks of docs/API.md, Completions, in the order the Python proxy applies them.
     private func checkCompletionRequest() throws(OpenAIError) {
         if let rejection { throw rejection }
         let body = requestBody ?? ByteBuffer()
         guard JSONCheck.isObject(body) else { throw OpenAIError.invalidJSON }
         if Self.e2eeHeaders.contains(where: { head.headers.contains(name: $0) }) { throw OpenAIError.e2eeUnsupported }
-        // Every caller that passed authentication holds a TOKEN token and is privileged (API.md §2, §4.3).
+        // Every caller that passed authentication holds a TOKEN token and is privileged (docs/API.md, `X-Request-Hash`).
         requestHash = try Self.requestHashOverride(head.headers.first(name: "x-request-hash")) ?? StreamDigest.hex(of: body)
     }
 
-    /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (API.md §4.3).
+    /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (docs/API.md, `X-Request-Hash`).
     static func requestHashOverride(_ raw: String?) throws(OpenAIError) -> String? {
         guard let raw else { return nil }
         let value = raw.trimmingWhitespace().lowercased()
@@ -414,7 +414,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             }
             respond(status: status, body: body)
         case .completion where status != 200:
-            // Non-200 answers keep their status and JSON body; nothing is signed (API.md §3.4).
+            // Non-200 answers keep their status and JSON body; nothing is signed (docs/API.md, Completions).
             guard JSONCheck.isJSON(body) else {
                 respond(OpenAIError.upstreamStatus(status))
                 return
