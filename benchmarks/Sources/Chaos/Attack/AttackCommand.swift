@@ -248,6 +248,17 @@ struct AttackCommand: AsyncParsableCommand {
                     scenario: "ulimit -n \(fileLimit)", proxyPort: limited.port, held: fileLimit + 44, extra: capExtra,
                     wait: .seconds(5), warmHeld: false, expectRefusal: false))
             await fleet.stop(limited)
+            // As docs/API.md advises: the cap below half the open-file limit.
+            let advised = fileLimit / 2 - 28
+            let guided = try await fleet.proxy(
+                "file-limit-capped", upstreamPort: mock.port, environment: ["VLLM_PROXY_MAX_CONNECTIONS": "\(advised)"],
+                fileLimit: fileLimit)
+            chaosLog("file limit with the advised cap: ulimit -n \(fileLimit), VLLM_PROXY_MAX_CONNECTIONS=\(advised)")
+            report.connectionCap.append(
+                ConnectionCapReproducer.run(
+                    scenario: "ulimit -n \(fileLimit), VLLM_PROXY_MAX_CONNECTIONS=\(advised)", proxyPort: guided.port,
+                    held: fileLimit + 44, extra: capExtra, wait: .seconds(5), warmHeld: false, expectRefusal: true))
+            await fleet.stop(guided)
         }
     }
 }

@@ -85,6 +85,7 @@ enum SlowReaderReproducer {
             figures.secondsP50 = seconds.isEmpty ? 0 : seconds[seconds.count / 2]
             let bad = (figures.verdicts[SignatureVerdict.signedButUndelivered.rawValue] ?? 0)
                 + (figures.verdicts[SignatureVerdict.wrong.rawValue] ?? 0) + (figures.verdicts[SignatureVerdict.missing.rawValue] ?? 0)
+                + (figures.verdicts[SignatureVerdict.publishedLate.rawValue] ?? 0)
             figures.pass = bad == 0 && figures.runs == runs
             chaosLog("  slow reader, \(mode.name): \(figures.complete)/\(figures.runs) complete, verdicts \(figures.verdicts), bytes \(figures.bytesMin)...\(figures.bytesMax)")
             result.modes.append(figures)

@@ -96,7 +96,7 @@ enum SmugglingReproducer {
                 let (verdict, _) = checker.judgeDelivered(id: id, request: body, response: response.body)
                 found.withLock {
                     $0.victimsGivenAnotherAnswer += 1
-                    if verdict == .verified { $0.foreignAnswersSignedAndVerifying += 1 }
+                    if verdict == .verified || verdict == .publishedLate { $0.foreignAnswersSignedAndVerifying += 1 }
                     $0.details.append("victim \(round).\(index) got \(whose) completion \(id); signed under the victim's request: \(verdict.rawValue)")
                 }
             }

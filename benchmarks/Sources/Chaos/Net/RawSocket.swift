@@ -152,6 +152,29 @@ final class RawSocket {
         descriptor = -1
     }
 
+    /// Leaves: takes what has already arrived, then resets the connection.
+    ///
+    /// The last check before the reset asks the kernel for unread bytes (FIONREAD), so the gap in which a
+    /// byte can land unseen is one system call. A byte the server wrote that never reached this socket
+    /// (still queued on the server's side when the reset arrives) is not received, and a server that
+    /// publishes a signature for it has signed an answer it did not deliver.
+    func drainAndReset() -> (bytes: [UInt8], ended: Bool) {
+        var collected: [UInt8] = []
+        var ended = false
+        while true {
+            let (bytes, closed) = takeAvailable()
+            collected += bytes
+            if closed {
+                ended = true
+                break
+            }
+            var unread: Int32 = 0
+            guard ioctl(descriptor, UInt(FIONREAD), &unread) == 0, unread > 0 else { break }
+        }
+        close(reset: true)
+        return (collected, ended)
+    }
+
     /// Half-closes the sending side (FIN), keeping the socket open for reading.
     func shutdownWrite() {
         guard descriptor >= 0 else { return }

@@ -15,7 +15,7 @@ struct SoakCommand: AsyncParsableCommand {
             smuggling-shaped requests. Every stream is judged: verified, wrong, missing, \
             signed_but_undelivered, unsigned_as_expected, no_id or lookup_failed. RSS is sampled every second \
             and measured again once the store's TTL has passed. Exits 1 when any signature is wrong, missing \
-            or signed but undelivered, or when a client got an answer meant for another request.
+            (or published late), or signed but undelivered, or when a client got an answer meant for another request.
             """
     )
 
@@ -186,7 +186,7 @@ struct SoakCommand: AsyncParsableCommand {
                 report.expectedCompleteButIncomplete += 1
                 if examples["incomplete", default: []].count < 10 { examples["incomplete", default: []].append(record) }
             }
-            if [.wrong, .missing, .signedButUndelivered, .lookupFailed].contains(record.verdict),
+            if [.wrong, .missing, .publishedLate, .signedButUndelivered, .lookupFailed].contains(record.verdict),
                 examples[record.verdict.rawValue, default: []].count < 10
             {
                 examples[record.verdict.rawValue, default: []].append(record)
@@ -220,7 +220,7 @@ struct SoakCommand: AsyncParsableCommand {
         report.memory.afterTTLOverIdleBytes = report.memory.afterTTLBytes - report.memory.idleBytes
         report.memory.returnedNearIdle = report.memory.afterTTLOverIdleBytes <= tolerance
 
-        for verdict in [SignatureVerdict.wrong, .missing, .signedButUndelivered] where (totals[verdict.rawValue] ?? 0) > 0 {
+        for verdict in [SignatureVerdict.wrong, .missing, .publishedLate, .signedButUndelivered] where (totals[verdict.rawValue] ?? 0) > 0 {
             report.failures.append("\(totals[verdict.rawValue] ?? 0) \(verdict.rawValue)")
         }
         if report.answersForAnotherRequest > 0 { report.failures.append("\(report.answersForAnotherRequest) answers for another request") }

@@ -95,7 +95,7 @@ struct SoakReport: Encodable {
         rows.append(["total", "\(totals["streams"] ?? 0)", "\(totals["completed"] ?? 0)"] + verdicts.map { "\(totals[$0] ?? 0)" })
         lines += Self.align(rows)
         lines.append("")
-        lines.append("wrong \(totals["wrong"] ?? 0), missing \(totals["missing"] ?? 0), signed-but-undelivered \(totals["signed_but_undelivered"] ?? 0); answers for another request \(answersForAnotherRequest), duplicate ids \(duplicateIDs), ids unknown upstream \(idsUnknownToUpstream); expected complete but not \(expectedCompleteButIncomplete)")
+        lines.append("wrong \(totals["wrong"] ?? 0), missing \(totals["missing"] ?? 0), published late \(totals["published_late"] ?? 0), signed-but-undelivered \(totals["signed_but_undelivered"] ?? 0); answers for another request \(answersForAnotherRequest), duplicate ids \(duplicateIDs), ids unknown upstream \(idsUnknownToUpstream); expected complete but not \(expectedCompleteButIncomplete)")
         lines.append("")
         var caseRows = [["malformed case", "runs", "passed", "foreign", "closed", "statuses", "first problem"]]
         for (name, tally) in malformed.sorted(by: { $0.key < $1.key }) {
