@@ -100,12 +100,13 @@ chaos-build: deps
 
 ## soak: chaos soak, about 4 minutes: mixed concurrent streams against the release proxy, every signature
 ## judged, RSS followed past the store's TTL (benchmarks/results/soak-latest.json). Not part of `make test`.
-## Exits 1 on any wrong, missing or signed-but-undelivered signature. SOAK_ARGS, e.g. SOAK_ARGS="--seconds 60".
+## Exits 1 on any wrong, missing (or published late) or signed-but-undelivered signature, or an answer given to
+## the wrong client. SOAK_ARGS, e.g. SOAK_ARGS="--seconds 60".
 soak: chaos-build
 	benchmarks/.build/release/chaos soak --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(SOAK_ARGS)
 
 ## attack: the adversarial-client reproducers (smuggling, leaks, pinning, timeouts, framing errors, slow
-## readers, 100-continue, connection cap), about 5 minutes (benchmarks/results/attack-latest.json).
+## readers, 100-continue, connection cap), about 6 minutes (benchmarks/results/attack-latest.json).
 ## Exits 1 when any reproducer still succeeds. ATTACK_ARGS, e.g. ATTACK_ARGS="--only smuggling,leak".
 attack: chaos-build venv
 	benchmarks/.build/release/chaos attack --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" \

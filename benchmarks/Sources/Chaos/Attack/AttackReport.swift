@@ -75,7 +75,7 @@ struct AttackReport: Encodable {
             rows.append(
                 Row(
                     reproducer: "memory pinning: \(pinning.connections) x \(pinning.bodyBytes) B unauthenticated",
-                    figure: "RSS \(pinning.beforeBytes >> 20) MB → \(pinning.duringBytes >> 20) MB while held → \(pinning.afterBytes >> 20) MB after; accepted \(pinning.targets.map { "\($0.request.split(separator: " ").prefix(2).joined(separator: " ")): \($0.bytesAccepted >> 20) MB \($0.statuses)" }.joined(separator: "; "))",
+                    figure: "RSS \(pinning.beforeBytes >> 20) MB → \(pinning.duringBytes >> 20) MB while held → \(pinning.afterBytes >> 20) MB after; body bytes sent \(pinning.targets.map { "\($0.request.split(separator: " ").prefix(2).joined(separator: " ")): \($0.bytesAccepted >> 20) MB \($0.statuses)" }.joined(separator: "; "))",
                     pass: pinning.pass))
         }
         if let slowClients {

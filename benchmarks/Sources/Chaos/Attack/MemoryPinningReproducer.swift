@@ -9,7 +9,7 @@ struct MemoryPinningResult: Codable {
     struct Target: Codable {
         var request: String
         var connections = 0
-        /// Body bytes the proxy took (sum over connections).
+        /// Body bytes the client managed to send (sum over connections): the proxy read them, or discarded them.
         var bytesAccepted = 0
         /// Answers received while sending, by status.
         var statuses: [String: Int] = [:]

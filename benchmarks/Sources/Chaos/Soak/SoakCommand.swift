@@ -33,7 +33,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Of the clients, those that run only slow readers (large answers, read slowly).")
     var slowClients = 8
 
-    @Option(help: "CHAT_CACHE_EXPIRATION for the proxy, seconds; RSS is measured again after it.")
+    @Option(help: "CHAT_CACHE_EXPIRATION for the proxy, seconds (at least 10: longer than a slow read); RSS is measured again after it.")
     var ttl = 30
 
     @Option(help: "SIGNING_MODE of the proxy: eager or lazy.")
@@ -69,7 +69,8 @@ struct SoakCommand: AsyncParsableCommand {
         guard (1...512).contains(clients) else { throw ValidationError("--clients must be 1...512") }
         guard (0...clients).contains(slowClients) else { throw ValidationError("--slow-clients must be 0...--clients") }
         guard (1...(1 << 20)).contains(slowReadBytes) else { throw ValidationError("--slow-read-bytes must be 1...1048576") }
-        guard (1...600).contains(ttl) else { throw ValidationError("--ttl must be 1...600") }
+        // A slow reader takes seconds over its 3 MB; a shorter TTL would expire its record before it asks.
+        guard (10...600).contains(ttl) else { throw ValidationError("--ttl must be 10...600") }
         guard ["eager", "lazy"].contains(signingMode) else { throw ValidationError("--signing-mode must be eager or lazy") }
         guard (1...200_000).contains(slowStreamTokens), (1...2_000_000).contains(slowJSONTokens) else {
             throw ValidationError("slow answer sizes out of bounds")
