@@ -198,6 +198,14 @@ struct ClientLimitsTests {
         #expect(try steady.output().isEmpty)
     }
 
+    @Test("the connection cap never exceeds half the open-file limit")
+    func capWithinFileLimit() {
+        let allowance = ConnectionLimiter.fileLimitAllowance()
+        #expect(ConnectionLimiter(limit: Int.max).limit == allowance)
+        #expect(ConnectionLimiter(limit: 3).limit == min(3, allowance))
+        #expect(ConnectionLimiter(limit: Int.max).requested == Int.max)
+    }
+
     @Test("pipelined requests after a refused one are never answered")
     func nothingAfterRefusal() throws {
         let connection = try EmbeddedConnection()

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 
@@ -38,7 +39,9 @@ struct EmbeddedExchangeTests {
         let answer = try connection.output()
         #expect(answer.hasPrefix("HTTP/1.1 200 OK"))
         #expect(answer.hasSuffix(#"{"id":"chatcmpl-embedded","object":"chat.completion","choices":[]}"#))
-        #expect(connection.services.notary.lookup("chatcmpl-embedded") != nil, "published once the write completed")
+        #expect(connection.services.notary.lookup("chatcmpl-embedded") == nil, "not before the client's next move")
+        connection.advance(by: FastPathRouter.deliveryGrace)
+        #expect(connection.services.notary.lookup("chatcmpl-embedded") != nil, "published once delivery is confirmed")
         #expect(connection.services.metrics.value(.signaturesStored) == 1)
     }
 
@@ -99,6 +102,68 @@ struct EmbeddedExchangeTests {
         let answer = try connection.output()
         #expect(answer.hasPrefix("HTTP/1.1 502"), "\(answer)")
         #expect(answer.contains(#""type":"upstream_error""#))
+    }
+
+    @Test("after the last write, the client's next request publishes at once; a reset within the grace drops")
+    func deliveryConfirmation() throws {
+        let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(Self.auth)Content-Length: \(Self.chat.utf8.count)\r\n\r\n\(Self.chat)"
+
+        let next = try EmbeddedConnection()
+        defer { next.finish() }
+        next.send(request)
+        next.loop.run()
+        next.answer(on: try #require(next.upstreams.first), Self.jsonAnswer(id: "chatcmpl-read"))
+        #expect(try next.output().hasPrefix("HTTP/1.1 200"))
+        #expect(next.services.notary.lookup("chatcmpl-read") == nil)
+        next.send("GET /v1/sig")  // the first bytes of its next request
+        #expect(next.services.notary.lookup("chatcmpl-read") != nil)
+
+        let reset = try EmbeddedConnection()
+        defer { reset.finish() }
+        reset.send(request)
+        reset.loop.run()
+        reset.answer(on: try #require(reset.upstreams.first), Self.jsonAnswer(id: "chatcmpl-unread"))
+        #expect(try reset.output().hasPrefix("HTTP/1.1 200"))
+        reset.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
+        reset.advance(by: FastPathRouter.deliveryGrace)
+        #expect(reset.services.notary.lookup("chatcmpl-unread") == nil)
+        #expect(reset.services.metrics.value(.signaturesDroppedUndelivered) == 1)
+    }
+
+    @Test("a lookup for a record still being published waits for it: 200 once published, 404 once dropped")
+    func lookupWaitsForPublication() throws {
+        let connection = try EmbeddedConnection()
+        defer { connection.finish() }
+        let notary = connection.services.notary
+        let hash = String(repeating: "ab", count: 32)
+        let lookup = "GET /v1/signature/chatcmpl-pending HTTP/1.1\r\nHost: x\r\n\(Self.auth)\r\n"
+
+        let published = try #require(notary.prepare(chatID: "chatcmpl-pending", requestHash: hash, responseHash: hash, logger: connection.services.logger))
+        connection.send(lookup)
+        #expect(try connection.output().isEmpty, "no 404 while the answer's last bytes are being written")
+        connection.advance(by: .milliseconds(20))
+        #expect(try connection.output().isEmpty)
+        notary.publish(published, logger: connection.services.logger)
+        connection.advance(by: .milliseconds(50))
+        #expect(try connection.output().hasPrefix("HTTP/1.1 200"))
+
+        let dropped = try #require(notary.prepare(chatID: "chatcmpl-dropped", requestHash: hash, responseHash: hash, logger: connection.services.logger))
+        connection.send(lookup.replacingOccurrences(of: "pending", with: "dropped"))
+        connection.advance(by: .milliseconds(20))
+        #expect(try connection.output().isEmpty)
+        notary.drop(dropped)
+        connection.advance(by: .milliseconds(50))
+        #expect(try connection.output().hasPrefix("HTTP/1.1 404"))
+
+        // Without a token nothing waits; and a record never resolved is 404 after the bounded wait.
+        _ = try #require(notary.prepare(chatID: "chatcmpl-stuck", requestHash: hash, responseHash: hash, logger: connection.services.logger))
+        connection.send("GET /v1/signature/chatcmpl-stuck HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try connection.output().hasPrefix("HTTP/1.1 401"))
+        connection.send(lookup.replacingOccurrences(of: "pending", with: "stuck"))
+        connection.advance(by: ProxyExchange.publicationWait - .milliseconds(100))
+        #expect(try connection.output().isEmpty)
+        connection.advance(by: .milliseconds(200))
+        #expect(try connection.output().hasPrefix("HTTP/1.1 404"))
     }
 
     @Test("a stream whose client leaves before the end is never signed")

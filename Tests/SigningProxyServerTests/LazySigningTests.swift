@@ -19,8 +19,8 @@ struct LazySigningTests {
             let chatID = streamed ? try firstChatID(answer.body) : try #require(try answer.json()["id"] as? String)
             if streamed { #expect(answer.text.hasSuffix("data: [DONE]\n\n")) }
 
-            // Stored before the response ended, with the text only.
-            let stored = try #require(harness.proxy.store.lookup(ChatID(chatID)))
+            // Stored once the response was delivered, with the hashes only.
+            let stored = try #require(try await harness.storedRecord(chatID))
             #expect(harness.proxy.notary.text(of: stored) == "\(sha256Hex(request)):\(sha256Hex(answer.body))")
             #expect(stored.ecdsaSignature == nil && stored.ed25519Signature == nil)
             #expect(harness.proxy.metrics.value(.signaturesStored) == 1)
@@ -30,13 +30,13 @@ struct LazySigningTests {
             let firstECDSA = try await harness.signature(chatID)
             #expect(firstECDSA.status == 200)
             #expect(harness.proxy.metrics.value(.signaturesSignedOnLookup) == 1)
-            let half = try #require(harness.proxy.store.lookup(ChatID(chatID)))
+            let half = try #require(try await harness.storedRecord(chatID))
             #expect(half.ecdsaSignature != nil && half.ed25519Signature == nil)
 
             // Both answers verify as a client checks them (this looks up ecdsa again and ed25519 once).
             try await expectSigned(harness, chatID: chatID, request: request, response: answer.body)
             #expect(harness.proxy.metrics.value(.signaturesSignedOnLookup) == 2)
-            #expect(try #require(harness.proxy.store.lookup(ChatID(chatID))).isComplete)
+            #expect(try #require(try await harness.storedRecord(chatID)).isComplete)
 
             // Later lookups are plain reads of the same bytes.
             let firstED = try await harness.signature(chatID, algorithm: "ed25519")
@@ -63,8 +63,8 @@ struct LazySigningTests {
                     let answer = try await harness.send(.POST, "/v1/chat/completions", body: vectorRequest)
                     #expect(answer.body == body)
                 }
-                #expect(try #require(eager.proxy.store.lookup(ChatID(chatID))).isComplete)
-                #expect(try #require(lazy.proxy.store.lookup(ChatID(chatID))).ecdsaSignature == nil)
+                #expect(try #require(try await eager.storedRecord(chatID)).isComplete)
+                #expect(try #require(try await lazy.storedRecord(chatID)).ecdsaSignature == nil)
                 // ed25519 first on the lazy side, so the order of first lookups differs too.
                 for algorithm in ["ed25519", "ecdsa"] {
                     let fromLazy = try await lazy.signature(chatID, algorithm: algorithm)
@@ -93,7 +93,7 @@ struct LazySigningTests {
                 return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
             }
             #expect(Set(bodies).count == 2)
-            let record = try #require(harness.proxy.store.lookup(ChatID(chatID)))
+            let record = try #require(try await harness.storedRecord(chatID))
             #expect(record.isComplete)
             // Racing first lookups may each sign; at least one per algorithm did, never more than the lookups.
             let signed = harness.proxy.metrics.value(.signaturesSignedOnLookup)
@@ -121,7 +121,7 @@ struct LazySigningTests {
             }
             // A refused algorithm signs nothing.
             #expect(harness.proxy.metrics.value(.signaturesSignedOnLookup) == 0)
-            #expect(try #require(harness.proxy.store.lookup(ChatID(chatID))).ecdsaSignature == nil)
+            #expect(try #require(try await harness.storedRecord(chatID)).ecdsaSignature == nil)
             let metrics = try await harness.send(.GET, "/metrics", headers: []).text
             #expect(metrics.contains("\nsigning_proxy_lazy_signing 1\n"))
             #expect(metrics.contains("\nsigning_proxy_signatures_signed_on_lookup_total 0\n"))
@@ -134,7 +134,7 @@ struct LazySigningTests {
         try await ProxyHarness.run { harness in
             let answer = try await harness.send(.POST, "/v1/chat/completions", body: Self.jsonRequest)
             let chatID = try #require(try answer.json()["id"] as? String)
-            #expect(try #require(harness.proxy.store.lookup(ChatID(chatID))).isComplete)
+            #expect(try #require(try await harness.storedRecord(chatID)).isComplete)
             #expect(harness.proxy.notary.mode == .eager)
             let metrics = try await harness.send(.GET, "/metrics", headers: []).text
             #expect(metrics.contains("\nsigning_proxy_lazy_signing 0\n"))

@@ -132,6 +132,17 @@ struct ProxyHarness: Sendable {
         return Answer(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView))
     }
 
+    /// The record stored for `chatID`, once published: a record becomes visible only after its answer's
+    /// delivery is confirmed, shortly after the client read the last byte (at most 2 s here).
+    func storedRecord(_ chatID: String) async throws -> SignatureRecord? {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            if let record = proxy.store.lookup(ChatID(chatID)) { return record }
+            if ContinuousClock.now > deadline { return nil }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     func signature(_ chatID: String, algorithm: String? = nil) async throws -> Answer {
         let query = algorithm.map { "?signing_algo=\($0)" } ?? ""
         return try await send(.GET, "/v1/signature/\(chatID)\(query)")

@@ -142,6 +142,11 @@ extension ProxyApplication {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let services = fastPathServices(logger: logger)
+        if connections.limit < connections.requested {
+            logger.warning(
+                "VLLM_PROXY_MAX_CONNECTIONS lowered to half the open-file limit",
+                metadata: ["requested": "\(connections.requested)", "effective": "\(connections.limit)"])
+        }
         let http1 = HTTPServerBuilder { responder in FastPathHTTP1Channel(responder: responder, services: services) }
         var server = http1
         if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import Synchronization
 
@@ -10,8 +13,22 @@ final class ConnectionLimiter: Sendable {
     let limit: Int
     private let open = Atomic<Int>(0)
 
+    /// The limit asked for, when the process's open-file limit could not honour it.
+    let requested: Int
+
+    /// - Parameter limit: `VLLM_PROXY_MAX_CONNECTIONS`; lowered to half the open-file limit (less a
+    ///   reserve), since each request in flight also holds an upstream connection and past the file
+    ///   limit new clients would hang unanswered instead of getting a 503.
     init(limit: Int) {
-        self.limit = limit
+        self.requested = limit
+        self.limit = min(limit, Self.fileLimitAllowance())
+    }
+
+    /// Half of `RLIMIT_NOFILE`'s soft limit, less 32 descriptors for listeners, logs and the agent.
+    static func fileLimitAllowance() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return Int.max }
+        return max(1, (Int(clamping: limit.rlim_cur) - 32) / 2)
     }
 
     /// The number of client connections open now.

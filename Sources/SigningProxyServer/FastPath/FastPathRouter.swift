@@ -68,6 +68,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// reader between requests still gets every byte of the answer it was sent.
     private var finalWritesPending = 0
     private var quiesceAfterWrites = false
+    /// Signed answers fully written, waiting for the client's next move before their signature is
+    /// published or dropped (see ``confirmDelivery(_:context:)``).
+    private var confirmations: [(id: Int, decide: (Bool) -> Void)] = []
+    private var nextConfirmation = 0
 
     private var phase = Phase.idle(fresh: true)
     /// When the current phase times out; the timer below fires at or before it and re-arms itself,
@@ -82,6 +86,9 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// How long a refused connection's input is drained before closing, so the client reads the answer
     /// instead of a reset caused by bytes it was still sending.
     static let lingerTimeout = TimeAmount.seconds(2)
+
+    /// How long a signed answer's delivery waits for the client to reset the connection.
+    static let deliveryGrace = TimeAmount.milliseconds(200)
 
     init(services: FastPathServices, gate: GeneralRouterGate) {
         self.services = services
@@ -114,6 +121,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// Raw bytes arrived ahead of the HTTP decoder (see ``ClientBytesObserver``).
     func bytesArrived() {
         guard case .idle(let fresh) = phase else { return }
+        // The client sends its next request: it has read the previous answers.
+        if !confirmations.isEmpty { settleConfirmations(delivered: true) }
         phase = .receivingHead
         // A fresh connection's first head was due from the moment it opened.
         if !fresh, let context { pendingHeadDeadline = context.eventLoop.now + services.headerTimeout }
@@ -256,6 +265,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             quiesceAfterWrites = true
             return
         }
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // A clean close (a FIN, not a reset): the client read what it was sent.
+            settleConfirmations(delivered: true)
+        }
         switch responder {
         case .refused:
             if let event = event as? ChannelEvent, event == .inputClosed {
@@ -290,6 +303,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A reset was reported before this (errorCaught); a close without one is clean.
+        settleConfirmations(delivered: true)
         cancelTimer()
         if case .fastPath(let exchange) = responder {
             exchange.clientClosed()
@@ -313,6 +328,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return
         }
+        // A reset: the client closed with bytes it had not read, perhaps the end of an answer.
+        settleConfirmations(delivered: false)
         if case .fastPath(let exchange) = responder {
             // A reset mid-exchange: nothing more can be written on this connection.
             exchange.clientClosed()
@@ -506,9 +523,24 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         finalWritesPending += 1
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] result in
             finalWritesPending -= 1
-            if case .success = result { delivered?(true) } else { delivered?(false) }
+            switch (result, delivered) {
+            case (.failure, _):
+                delivered?(false)
+                if close { context.close(promise: nil) }
+            case (.success, .some(let delivered)) where close:
+                // Our FIN tells the client the answer is complete; its reply (FIN or reset) decides.
+                context.close(mode: .output, promise: nil)
+                confirmDelivery({ ok in
+                    delivered(ok)
+                    context.close(promise: nil)
+                }, context: context)
+            case (.success, .some(let delivered)):
+                confirmDelivery(delivered, context: context)
+            case (.success, .none):
+                if close { context.close(promise: nil) }
+            }
             if close {
-                context.close(promise: nil)
+                return
             } else if finalWritesPending == 0, quiesceAfterWrites {
                 quiesceAfterWrites = false
                 userInboundEventTriggered(context: context, event: ChannelShouldQuiesceEvent())
@@ -524,6 +556,30 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         }
         becameIdle()
         drainQueued(context: context)
+    }
+
+    /// Decides whether a signed answer whose every byte was written was delivered.
+    ///
+    /// A completed write only means the kernel took the bytes. A client that closes its socket with
+    /// bytes still unread makes its kernel reset the connection (a clean close sends a FIN), so a
+    /// reset soon after the last write means the answer's end may never have been read. The decision
+    /// waits for the first sign: the client's next request or a clean close (delivered), a reset (not
+    /// delivered), or `deliveryGrace` with the connection still open (delivered).
+    private func confirmDelivery(_ decide: @escaping (Bool) -> Void, context: ChannelHandlerContext) {
+        let id = nextConfirmation
+        nextConfirmation += 1
+        confirmations.append((id, decide))
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.deliveryGrace) { [self] in
+            guard let index = confirmations.firstIndex(where: { $0.id == id }) else { return }
+            confirmations.remove(at: index).decide(true)
+        }
+    }
+
+    private func settleConfirmations(delivered: Bool) {
+        guard !confirmations.isEmpty else { return }
+        let waiting = confirmations
+        confirmations = []
+        for confirmation in waiting { confirmation.decide(delivered) }
     }
 
     /// Drops the exchange without a proper end (client gone, or upstream cut mid-stream).

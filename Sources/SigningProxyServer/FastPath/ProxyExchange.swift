@@ -17,6 +17,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         /// Relaying an event stream. Its head waits in `pendingHead` until the first bytes go out
         /// with it, so a stream that dies before any byte still gets a proper 502 or 504.
         case streaming(pendingHead: HTTPResponseHead?)
+        /// A signature lookup whose record is being published (its answer's last bytes are being written).
+        case awaitingRecord
         case done
     }
 
@@ -131,14 +133,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case .wrongMethod:
             respond(OpenAIError.methodNotAllowed)
         case .signature(let chatID, let algorithm):
-            do {
-                let body = try services.signatures.answer(
-                    chatID: chatID, algorithm: algorithm, authorization: head.headers.first(name: "authorization"),
-                    logger: logger)
-                respond(status: 200, body: body)
-            } catch {
-                respond(error)
-            }
+            answerSignature(chatID: chatID, algorithm: algorithm, until: eventLoop.now + Self.publicationWait, retryIn: .milliseconds(1))
         case .models:
             sendUpstream()
         case .completion:
@@ -150,6 +145,31 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 return
             }
             sendUpstream()
+        }
+    }
+
+    /// How long a lookup waits for a record that is being published.
+    static let publicationWait = TimeAmount.seconds(2)
+
+    /// Answers a signature lookup; one whose record is still being published waits for it (backing off
+    /// from 1 ms to 50 ms), so a client that has read its answer's last byte always finds the signature.
+    private func answerSignature(chatID: String, algorithm: String?, until deadline: NIODeadline, retryIn delay: TimeAmount) {
+        let authorization = head.headers.first(name: "authorization")
+        if services.notary.lookup(chatID) == nil, services.notary.isPending(chatID), eventLoop.now < deadline,
+            (try? services.authenticator.authenticate(authorization: authorization)) != nil
+        {
+            state = .awaitingRecord
+            eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+                guard case .awaitingRecord = state else { return }
+                answerSignature(chatID: chatID, algorithm: algorithm, until: deadline, retryIn: min(delay * 2, .milliseconds(50)))
+            }
+            return
+        }
+        do {
+            let body = try services.signatures.answer(chatID: chatID, algorithm: algorithm, authorization: authorization, logger: logger)
+            respond(status: 200, body: body)
+        } catch {
+            respond(error)
         }
     }
 
@@ -306,7 +326,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             services.metrics.increment(.upstreamCutMidStream)
             logger.warning("upstream failed mid-stream; response truncated", metadata: ["error": "\(error.map { "\($0)" } ?? "connection closed")"])
             abandon(closeClient: true)
-        case .readingRequest, .done:
+        case .readingRequest, .awaitingRecord, .done:
             break
         }
     }
@@ -324,7 +344,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             services.metrics.increment(.upstreamTimeouts)
             logger.warning("upstream timed out")
             respond(OpenAIError.upstreamTimeout)
-        case .readingRequest, .connecting, .done:
+        case .readingRequest, .connecting, .awaitingRecord, .done:
             break
         }
     }
@@ -342,7 +362,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         switch state {
         case .done:
             return
-        case .readingRequest:
+        case .readingRequest, .awaitingRecord:
             state = .done
         default:
             services.metrics.increment(.clientDisconnects)

@@ -14,6 +14,8 @@ package struct ExchangeNotary: Sendable {
     package let store: SignatureStore<SignatureRecord>
     package let metrics: ProxyMetrics
     package let mode: SigningMode
+    /// Prepared records whose bytes are still being written.
+    let pending = PendingRecords()
 
     /// Longest chat id stored; vLLM's own are about 25 bytes.
     package static let maxChatIDLength = 256
@@ -76,6 +78,7 @@ package struct ExchangeNotary: Sendable {
         case .lazy:
             record = SignatureRecord(requestHash: request, responseHash: response)
         }
+        pending.add(id)
         return PreparedRecord(chatID: id, record: record)
     }
 
@@ -83,6 +86,8 @@ package struct ExchangeNotary: Sendable {
     /// - Returns: whether it was stored (`false`: another exchange stored the id first, counted as a duplicate).
     @discardableResult
     package func publish(_ prepared: PreparedRecord, logger: Logger) -> Bool {
+        // Stored before it stops being pending, so a waiting lookup never sees neither.
+        defer { pending.remove(prepared.chatID) }
         guard store.insert(prepared.record, for: prepared.chatID) else {
             countDuplicate(prepared.chatID, logger: logger)
             return false
@@ -94,7 +99,13 @@ package struct ExchangeNotary: Sendable {
     /// Discards a prepared record whose bytes were not all delivered (the write failed or the connection
     /// closed first): it is never stored, and it is counted.
     package func drop(_ prepared: PreparedRecord) {
+        pending.remove(prepared.chatID)
         metrics.increment(.signaturesDroppedUndelivered)
+    }
+
+    /// Whether a record for `chatID` is prepared and waiting for its bytes to be written.
+    package func isPending(_ chatID: String) -> Bool {
+        pending.contains(ChatID(chatID))
     }
 
     /// Stores a clean exchange at once: `prepare` then `publish`, for callers with nothing left to write.
