@@ -128,6 +128,23 @@ struct EmbeddedExchangeTests {
         reset.advance(by: FastPathRouter.deliveryGrace)
         #expect(reset.services.notary.lookup("chatcmpl-unread") == nil)
         #expect(reset.services.metrics.value(.signaturesDroppedUndelivered) == 1)
+
+        // A FIN alone decides nothing (a reset for bytes that reached a closed socket may follow it).
+        for resetFollows in [false, true] {
+            let closed = try EmbeddedConnection()
+            defer { closed.finish() }
+            closed.send(request)
+            closed.loop.run()
+            closed.answer(on: try #require(closed.upstreams.first), Self.jsonAnswer(id: "chatcmpl-fin"))
+            _ = try closed.output()
+            closed.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            #expect(closed.services.notary.lookup("chatcmpl-fin") == nil)
+            #expect(closed.isActive, "held open until the delivery is decided")
+            if resetFollows { closed.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read")) }
+            closed.advance(by: FastPathRouter.deliveryGrace)
+            #expect((closed.services.notary.lookup("chatcmpl-fin") != nil) == !resetFollows)
+            #expect(!closed.isActive)
+        }
     }
 
     @Test("a lookup for a record still being published waits for it: 200 once published, 404 once dropped")

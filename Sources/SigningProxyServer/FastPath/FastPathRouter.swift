@@ -72,6 +72,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// published or dropped (see ``confirmDelivery(_:context:)``).
     private var confirmations: [(id: Int, decide: (Bool) -> Void)] = []
     private var nextConfirmation = 0
+    /// The client closed its side while a delivery was being confirmed: acted on once it is decided.
+    private var inputClosedHeld = false
 
     private var phase = Phase.idle(fresh: true)
     /// When the current phase times out; the timer below fires at or before it and re-arms itself,
@@ -265,9 +267,11 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             quiesceAfterWrites = true
             return
         }
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            // A clean close (a FIN, not a reset): the client read what it was sent.
-            settleConfirmations(delivered: true)
+        if let event = event as? ChannelEvent, event == .inputClosed, !confirmations.isEmpty {
+            // A FIN says little: bytes that reach a socket already closed are answered with a reset,
+            // which may still be on its way. Keep the connection until the delivery is decided.
+            inputClosedHeld = true
+            return
         }
         switch responder {
         case .refused:
@@ -563,8 +567,9 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// A completed write only means the kernel took the bytes. A client that closes its socket with
     /// bytes still unread makes its kernel reset the connection (a clean close sends a FIN), so a
     /// reset soon after the last write means the answer's end may never have been read. The decision
-    /// waits for the first sign: the client's next request or a clean close (delivered), a reset (not
-    /// delivered), or `deliveryGrace` with the connection still open (delivered).
+    /// waits for the first sign: the client's next request (delivered), a reset (not delivered), or
+    /// `deliveryGrace` without a reset (delivered). A FIN decides nothing: a client that closed before
+    /// the last bytes arrived answers them with a reset, which may follow its FIN.
     private func confirmDelivery(_ decide: @escaping (Bool) -> Void, context: ChannelHandlerContext) {
         let id = nextConfirmation
         nextConfirmation += 1
@@ -572,6 +577,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         context.eventLoop.assumeIsolated().scheduleTask(in: Self.deliveryGrace) { [self] in
             guard let index = confirmations.firstIndex(where: { $0.id == id }) else { return }
             confirmations.remove(at: index).decide(true)
+            releaseHeldInputClose()
         }
     }
 
@@ -580,6 +586,13 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         let waiting = confirmations
         confirmations = []
         for confirmation in waiting { confirmation.decide(delivered) }
+        releaseHeldInputClose()
+    }
+
+    private func releaseHeldInputClose() {
+        guard confirmations.isEmpty, inputClosedHeld, let context else { return }
+        inputClosedHeld = false
+        userInboundEventTriggered(context: context, event: ChannelEvent.inputClosed)
     }
 
     /// Drops the exchange without a proper end (client gone, or upstream cut mid-stream).

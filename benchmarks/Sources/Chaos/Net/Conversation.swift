@@ -68,7 +68,7 @@ struct Conversation {
                 if now - since >= policy.afterLast { return }
             }
             if let leaveWhen = policy.leaveWhen, leaveWhen(parser) {
-                let (bytes, ended) = socket.drainAndReset()
+                let (bytes, ended) = socket.drainAndLeave()
                 feed(bytes, start: start)
                 if ended { noteClose(start: start, reset: false) }
                 left = true

@@ -152,13 +152,15 @@ final class RawSocket {
         descriptor = -1
     }
 
-    /// Leaves: takes what has already arrived, then resets the connection.
+    /// Leaves as a real client does: takes what has already arrived, then closes. The kernel then sends a
+    /// FIN when nothing is left unread, and a reset when something is (or when bytes arrive after the
+    /// close), which is what tells the server its last bytes were not read.
     ///
-    /// The last check before the reset asks the kernel for unread bytes (FIONREAD), so the gap in which a
+    /// The last check before the close asks the kernel for unread bytes (FIONREAD), so the gap in which a
     /// byte can land unseen is one system call. A byte the server wrote that never reached this socket
-    /// (still queued on the server's side when the reset arrives) is not received, and a server that
-    /// publishes a signature for it has signed an answer it did not deliver.
-    func drainAndReset() -> (bytes: [UInt8], ended: Bool) {
+    /// is not received, and a server that publishes a signature for it has signed an answer it did not
+    /// deliver.
+    func drainAndLeave() -> (bytes: [UInt8], ended: Bool) {
         var collected: [UInt8] = []
         var ended = false
         while true {
@@ -171,7 +173,7 @@ final class RawSocket {
             var unread: Int32 = 0
             guard ioctl(descriptor, UInt(FIONREAD), &unread) == 0, unread > 0 else { break }
         }
-        close(reset: true)
+        close()
         return (collected, ended)
     }
 
