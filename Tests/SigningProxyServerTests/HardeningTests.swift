@@ -69,7 +69,9 @@ struct HardeningTests {
                 Array("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nConnection: close\r\nContent-Length: \(Self.chat.utf8.count)\r\n\r\n\(Self.chat)".utf8),
             ]
             for round in 0..<300 {
-                for bytes in kinds {
+                // A signed answer on a closing connection closes only once its delivery is decided
+                // (up to 200 ms): one round in ten has the completion.
+                for bytes in round % 10 == 0 ? kinds : kinds.dropLast() {
                     _ = try await RawHTTP.exchange(port: port, bytes: bytes, reading: bytes.isEmpty ? .init(stopAfter: 0) : .all)
                 }
                 if round % 100 == 0 { try await Task.sleep(for: .milliseconds(1)) }

@@ -307,8 +307,9 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // A reset was reported before this (errorCaught); a close without one is clean.
-        settleConfirmations(delivered: true)
+        // The proxy closes a connection only once its deliveries are decided, so one that closes first
+        // was closed by the client's kernel: NIO reports a reset as a plain close.
+        settleConfirmations(delivered: false)
         cancelTimer()
         if case .fastPath(let exchange) = responder {
             exchange.clientClosed()
@@ -318,6 +319,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Bytes after a parse error: the decoder refuses them; the parse error is being answered.
+        if error is ByteToMessageDecoderError { return }
         if error is HTTPParserError {
             switch reader {
             case .fastPath(let exchange):
@@ -367,6 +370,9 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func refuse(_ error: OpenAIError, version: HTTPVersion, method: HTTPMethod, context: ChannelHandlerContext) {
+        // Earlier answers were written in full, and the client is still sending (no reset): closing
+        // this connection is the proxy's choice, not a sign they went unread.
+        settleConfirmations(delivered: true)
         reader = .refused
         responder = .refused
         queued.removeAll()
@@ -532,8 +538,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
                 delivered?(false)
                 if close { context.close(promise: nil) }
             case (.success, .some(let delivered)) where close:
-                // Our FIN tells the client the answer is complete; its reply (FIN or reset) decides.
-                context.close(mode: .output, promise: nil)
+                // Kept open (not even half-closed: NIO would close the connection at the client's FIN,
+                // before a reset that may follow it is seen) until the delivery is decided.
                 confirmDelivery({ ok in
                     delivered(ok)
                     context.close(promise: nil)
@@ -575,10 +581,28 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         nextConfirmation += 1
         confirmations.append((id, decide))
         context.eventLoop.assumeIsolated().scheduleTask(in: Self.deliveryGrace) { [self] in
-            guard let index = confirmations.firstIndex(where: { $0.id == id }) else { return }
-            confirmations.remove(at: index).decide(true)
-            releaseHeldInputClose()
+            guard confirmations.contains(where: { $0.id == id }) else { return }
+            // A reset that came after the client's FIN is never read (input is closed by then), but it
+            // leaves the socket in the CLOSE state, which TCP_INFO shows.
+            Self.connectionWasReset(context.channel).assumeIsolated().whenComplete { [self] result in
+                guard let index = confirmations.firstIndex(where: { $0.id == id }) else { return }
+                let reset = (try? result.get()) ?? false
+                confirmations.remove(at: index).decide(!reset)
+                releaseHeldInputClose()
+            }
         }
+    }
+
+    /// Whether the kernel saw the peer reset the connection; false where TCP_INFO cannot tell
+    /// (an in-memory channel, another platform).
+    private static func connectionWasReset(_ channel: any Channel) -> EventLoopFuture<Bool> {
+        #if os(Linux)
+        if let provider = channel as? any SocketOptionProvider, channel.isActive {
+            // TCP_CLOSE (7): what a reset leaves; an open connection is ESTABLISHED or CLOSE_WAIT.
+            return provider.getTCPInfo().map { $0.tcpi_state == 7 }.recover { _ in true }
+        }
+        #endif
+        return channel.eventLoop.makeSucceededFuture(false)
     }
 
     private func settleConfirmations(delivered: Bool) {
