@@ -20,11 +20,17 @@ import PackageDescription
 
 // MARK: - Settings
 
+/// `FUZZ_COVERAGE=1` (`fuzz/coverage.sh`, in its own build folder) swaps AddressSanitizer for clang's
+/// source-based coverage, to report line coverage of what the corpora reach.
+let coverageBuild = Context.environment["FUZZ_COVERAGE"] == "1"
+let sanitizers = coverageBuild ? "-sanitize=fuzzer" : "-sanitize=fuzzer,address"
+let profiling = coverageBuild ? ["-profile-generate", "-profile-coverage-mapping"] : []
+
 /// The main package's settings, plus instrumentation.
 let instrumented: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
-    .unsafeFlags(["-sanitize=fuzzer,address", "-enable-testing"]),
+    .unsafeFlags([sanitizers, "-enable-testing"] + profiling),
 ]
 
 // MARK: - Package
@@ -166,7 +172,7 @@ let package = Package(
             dependencies: ["FuzzTargets", "CFuzzerDriver"],
             swiftSettings: instrumented,
             // lld: ld.gold stops with an internal error on this link.
-            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
+            linkerSettings: [.unsafeFlags([sanitizers, "-use-ld=lld"] + (coverageBuild ? ["-profile-generate"] : []))]
         ),
     ]
 )

@@ -6,8 +6,8 @@ import Testing
 /// What the fast-path fuzz target (fuzz/README.md) found, replayed on `EmbeddedConnection`. Each input
 /// is also a seed in `fuzz/Corpus/fast-path`, so `make fuzz` replays it under the target's checks.
 ///
-/// Both are open: `withKnownIssue` keeps the suite green while they are, and fails once a fix makes
-/// the expectations hold, as a reminder to drop the wrapper.
+/// A finding still open is wrapped in `withKnownIssue`, which keeps the suite green while it is; drop
+/// the wrapper with the fix.
 @Suite("Fast path: fuzzing findings")
 struct FuzzFindingsTests {
     static let auth = "Authorization: Bearer test-token\r\n"

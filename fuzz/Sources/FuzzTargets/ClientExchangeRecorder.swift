@@ -27,13 +27,18 @@ final class ClientExchangeRecorder: ChannelDuplexHandler {
         /// A write of this response failed.
         var writeFailed = false
 
+        /// The script step during which the write of the end completed.
+        var endWrittenAt: Int?
+
         /// Every byte written, end included: what the router's `delivered` callback is told.
         var delivered: Bool { ended && pendingWrites == 0 && !writeFailed }
     }
 
+    /// The script step running now (set by the session before each step).
+    var step = 0
     private(set) var requests: [Request] = []
     private(set) var responses: [Response] = []
-    /// `100 Continue` heads written.
+    /// `100 Continue` heads written (the only interim response the proxy sends).
     private(set) var interimResponses = 0
     /// Write promises not completed yet, by their future.
     private var unfinished: [ObjectIdentifier: EventLoopPromise<Void>] = [:]
@@ -55,12 +60,16 @@ final class ClientExchangeRecorder: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let index: Int
+        var isEnd = false
         switch unwrapOutboundIn(data) {
-        case .head(let head) where head.status.code < 200:
+        case .head(let head) where head.status == .continue:
             interimResponses += 1
             context.write(data, promise: promise)
             return
         case .head(let head):
+            // Anything else is a final answer: a client reads a 1xx as interim and waits for more, and
+            // a status outside 100...599 is not HTTP at all.
+            Invariant.require((200...599).contains(head.status.code), "the proxy wrote a final response with status \(head.status.code)")
             responses.append(Response(head: head))
             index = responses.count - 1
         case .body(let body):
@@ -72,6 +81,7 @@ final class ClientExchangeRecorder: ChannelDuplexHandler {
             Invariant.require(index >= 0, "a response end was written before any response head")
             Invariant.require(!responses[index].ended, "a response was ended twice")
             responses[index].ended = true
+            isEnd = true
         }
         responses[index].pendingWrites += 1
         let written = context.eventLoop.makePromise(of: Void.self)
@@ -80,7 +90,11 @@ final class ClientExchangeRecorder: ChannelDuplexHandler {
         written.futureResult.assumeIsolated().whenComplete { [self] result in
             unfinished[key] = nil
             responses[index].pendingWrites -= 1
-            if case .failure = result { responses[index].writeFailed = true }
+            switch result {
+            case .failure: responses[index].writeFailed = true
+            case .success where isEnd: responses[index].endWrittenAt = step
+            case .success: break
+            }
         }
         written.futureResult.cascade(to: promise)
         context.write(data, promise: written)

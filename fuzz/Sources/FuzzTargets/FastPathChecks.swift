@@ -14,26 +14,40 @@ enum FastPathChecks {
         let requests = session.clientRecorder.requests
         let responses = session.clientRecorder.responses
         let upstreams = session.registry.upstreams
+        if verbose { describe(session) }
 
         checkUpstreamFraming(upstreams)
         checkOneUpstreamRequestPerClientRequest(requests, upstreams)
         checkBodiesForwardedExactly(requests, upstreams)
         checkResponsesPaired(requests, responses)
+        checkBodilessResponses(requests, responses)
         checkAnswersRelayedExactly(requests, responses, upstreams)
         checkSignatures(session, requests, responses, upstreams)
-        if verbose {
-            let statuses = responses.map {
-                "\($0.head.status.code)\($0.delivered ? "" : " (undelivered: ended \($0.ended), pending \($0.pendingWrites), failed \($0.writeFailed))")"
-            }
-            let sent = upstreams.map { "\($0.recorder.requests.count)/\($0.recorder.responses.count)" }
-            print(
-                "fast-path: \(requests.count) requests, responses \(statuses), upstream requests/answers per connection \(sent), "
-                    + "\(session.services.notary.store.count) signatures stored")
-        }
     }
 
-    /// `SIGNING_PROXY_FUZZ_VERBOSE=1` prints what each input did (for checking seeds).
+    /// `SIGNING_PROXY_FUZZ_VERBOSE=1` prints what each input did (for checking seeds and findings).
     private static let verbose = getenv("SIGNING_PROXY_FUZZ_VERBOSE").map { String(cString: $0) == "1" } ?? false
+
+    private static func describe(_ session: FastPathSession) {
+        let responses = session.clientRecorder.responses
+        let statuses = responses.map {
+            "\($0.head.status.code)\($0.delivered ? "" : " (undelivered: ended \($0.ended), pending \($0.pendingWrites), failed \($0.writeFailed))")"
+        }
+        let sent = session.registry.upstreams.map { "\($0.recorder.requests.count)/\($0.recorder.responses.count)" }
+        let metrics = session.services.metrics
+        report(
+            "fast-path: \(session.clientRecorder.requests.count) requests, responses \(statuses), upstream requests/answers per connection \(sent), "
+                + "\(session.services.notary.store.count) signatures stored")
+        report(
+            "fast-path: metrics: stored \(metrics.value(.signaturesStored)), dropped undelivered \(metrics.value(.signaturesDroppedUndelivered)), "
+                + "unsigned \(metrics.value(.signaturesUnsigned)), duplicates \(metrics.value(.duplicateChatIDs)), resets at steps \(session.resets)")
+        report("fast-path: the client received \(String(decoding: session.clientBytes.prefix(600), as: UTF8.self).debugDescription)")
+    }
+
+    /// To standard error, unbuffered, so that it is there even when a check then traps.
+    private static func report(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
 
     /// What a server reads from the bytes each upstream connection was sent is exactly the requests the
     /// proxy meant: no request hidden in another's body, none without explicit framing, no client
@@ -105,6 +119,18 @@ enum FastPathChecks {
         Invariant.require(extra == 400 || extra == 408, "a \(extra) response with no request")
     }
 
+    /// A 204 or 304, and any answer to a HEAD request, has no body (RFC 9112 §6.3): a client reads
+    /// bytes after such a head as the next response.
+    private static func checkBodilessResponses(_ requests: [ClientExchangeRecorder.Request], _ responses: [ClientExchangeRecorder.Response]) {
+        for (index, response) in responses.enumerated() where !response.body.isEmpty {
+            let status = response.head.status.code
+            Invariant.require(status != 204 && status != 304, "a \(status) response carries \(response.body.count) body bytes")
+            if index < requests.count {
+                Invariant.require(requests[index].head.method != .HEAD, "a response to HEAD carries \(response.body.count) body bytes")
+            }
+        }
+    }
+
     /// A 200 to a completion or models request carries an upstream answer that was asked for: all of it
     /// when the response ended, a prefix when it was cut.
     private static func checkAnswersRelayedExactly(
@@ -125,8 +151,10 @@ enum FastPathChecks {
     }
 
     /// Signed exactly the clean exchanges whose every byte was delivered: each stored record matches a
-    /// delivered 200 completion response (its hash, its id, its request), and each delivered clean
-    /// response whose id was free is stored.
+    /// delivered 200 completion response (its hash, its id, its request) that the client did not reset
+    /// or close the connection right after; each delivered clean response whose id was free, with no
+    /// reset or close after it, is stored; and no record is left waiting for a decision once the
+    /// connection is over.
     private static func checkSignatures(
         _ session: FastPathSession, _ requests: [ClientExchangeRecorder.Request], _ responses: [ClientExchangeRecorder.Response],
         _ upstreams: [FastPathSession.Upstream]
@@ -138,7 +166,14 @@ enum FastPathChecks {
             var idCertain: Bool
             var responseHash: String
             var requestHashes: Set<String>
+            /// The client reset or closed the connection in the very next step, before anything else
+            /// could show that it had read the end: the proxy must not publish.
+            var resetRightAfter: Bool
+            /// The client reset or closed the connection at some later step: the decision may have gone
+            /// either way.
+            var resetLater: Bool
         }
+        let resets = session.resets
         var delivered: [Delivered] = []
         for (request, response) in zip(requests, responses) where response.head.status.code == 200 && response.delivered {
             guard case .completion = FastPathServices.route(method: request.head.method, path: request.head.uri) else { continue }
@@ -148,15 +183,24 @@ enum FastPathChecks {
             }
             let isStream = response.head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true
             let hash = Hex.encode(SHA256.hash(data: response.body))
+            let endStep = response.endWrittenAt ?? Int.max
+            let resetRightAfter = resets.contains(endStep + 1)
+            let resetLater = resets.contains { $0 > endStep }
             if isStream {
                 let reference = SSEReference(response.body, maxLineLength: 1 << 20)
                 let clean = reference.doneLineEnd != nil
                 let certain = clean && (reference.chatIDLineEnd.map { $0 < reference.doneLineEnd! } ?? false)
-                delivered.append(Delivered(id: clean ? reference.chatID : nil, idCertain: certain, responseHash: hash, requestHashes: requestHashes))
+                delivered.append(
+                    Delivered(
+                        id: clean ? reference.chatID : nil, idCertain: certain, responseHash: hash, requestHashes: requestHashes,
+                        resetRightAfter: resetRightAfter, resetLater: resetLater))
             } else {
                 let isObject = response.body.withUnsafeBytes { JSONValidator.validate($0) } == .object
                 let id = isObject ? response.body.withUnsafeBytes { TopLevelIDExtractor.stringID(in: $0) }.map { Array($0.utf8) } : nil
-                delivered.append(Delivered(id: id, idCertain: id != nil, responseHash: hash, requestHashes: requestHashes))
+                delivered.append(
+                    Delivered(
+                        id: id, idCertain: id != nil, responseHash: hash, requestHashes: requestHashes,
+                        resetRightAfter: resetRightAfter, resetLater: resetLater))
             }
         }
 
@@ -170,17 +214,26 @@ enum FastPathChecks {
         for id in candidates {
             guard let record = notary.store.lookup(ChatID(bytes: id)) else { continue }
             stored += 1
-            let matches = delivered.contains { response in
+            let covered = delivered.filter { response in
                 response.id == id && response.responseHash == record.responseHash.hex && response.requestHashes.contains(record.requestHash.hex)
             }
-            Invariant.require(matches, "a signature is stored for \(String(decoding: id, as: UTF8.self).debugDescription) without a clean, delivered response it covers")
+            Invariant.require(!covered.isEmpty, "a signature is stored for \(String(decoding: id, as: UTF8.self).debugDescription) without a clean, delivered response it covers")
+            Invariant.require(
+                covered.contains { !$0.resetRightAfter },
+                "a signature is stored for \(String(decoding: id, as: UTF8.self).debugDescription) although the client reset or closed the connection right after its last byte")
         }
         Invariant.require(stored == notary.store.count, "\(notary.store.count) records stored, \(stored) of them for ids any answer carried")
+        for id in candidates {
+            Invariant.require(!notary.isPending(String(decoding: id, as: UTF8.self)), "a record is still waiting for its delivery to be decided after the connection ended")
+        }
 
         var claimed: Set<[UInt8]> = []
         for response in delivered {
             guard let id = response.id, response.idCertain, id.count <= ExchangeNotary.maxChatIDLength, !claimed.contains(id) else { continue }
+            // Only the first answer with an id is held to this: a reset after it may be what decided
+            // it, and then whether a later answer found the id free is not known.
             claimed.insert(id)
+            if response.resetLater { continue }
             let record = notary.store.lookup(ChatID(bytes: id))
             Invariant.require(
                 record?.responseHash.hex == response.responseHash,

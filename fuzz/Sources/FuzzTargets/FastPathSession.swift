@@ -85,6 +85,7 @@ final class FastPathSession {
         client = EmbeddedChannel(loop: loop)
         let observer = ClientBytesObserver()
         let sync = client.pipeline.syncOperations
+        try sync.addHandler(HalfCloseEmulator())
         try sync.addHandler(observer)
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
@@ -99,6 +100,17 @@ final class FastPathSession {
     var live: LiveInstances { services.live }
 
     // MARK: Events
+
+    /// Numbers the script's steps, so checks can tell what happened right after an answer ended.
+    private(set) var step = 0
+    /// Steps at which the client reset or closed the connection: NIO reports a reset as a plain close,
+    /// so the proxy reads a close while a delivery is still being decided as a reset.
+    private(set) var resets: [Int] = []
+
+    func beginStep() {
+        step += 1
+        clientRecorder.step = step
+    }
 
     func clientSends(_ bytes: UnsafeRawBufferPointer) {
         guard client.isActive else { return }
@@ -125,7 +137,18 @@ final class FastPathSession {
 
     func clientCloses() {
         guard client.isActive else { return }
+        resets.append(step)
         client.close(promise: nil)
+        settle()
+    }
+
+    /// The client's kernel resets the connection (it closed with bytes unread): NIO reports the reset,
+    /// then closes the channel.
+    func clientResets() {
+        guard client.isActive else { return }
+        resets.append(step)
+        client.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "fuzz"))
+        if client.isActive { client.close(promise: nil) }
         settle()
     }
 
@@ -151,8 +174,8 @@ final class FastPathSession {
     /// `UpstreamConnection` keeps its idle-read deadline on the wall clock (`NIODeadline.now()`) but
     /// schedules its timer on the loop: once the loop's clock passes the wall-clock deadline, the timer
     /// re-arms itself at a past deadline forever and `advanceTime` never returns. The loop therefore
-    /// starts at the wall clock's now and never runs ahead of it by the upstream timeout; every client
-    /// timeout (header, body, keep-alive, linger) is well inside that.
+    /// starts at the wall clock's now and never runs ahead of it by the upstream timeout (580 s here
+    /// and 1 s in `tearDown`); every client timeout (header, body, keep-alive, linger) is well inside.
     func advance(seconds: Int) {
         let step = min(seconds, Self.maxAdvance - advanced)
         guard step > 0 else { return }
@@ -161,11 +184,16 @@ final class FastPathSession {
         settle()
     }
 
-    static let maxAdvance = 590
+    static let maxAdvance = 580
+    /// What `tearDown` lets pass: longer than `FastPathRouter.deliveryGrace`.
+    static let finalPause = TimeAmount.seconds(1)
     private var advanced = 0
 
-    /// Closes whatever is still open, lets every timer that is due run, and stops the loop.
+    /// Lets a second pass (every delivery decision and short timer is due by then), closes whatever is
+    /// still open, cleanly, and stops the loop.
     func tearDown() {
+        beginStep()
+        loop.advanceTime(by: Self.finalPause)
         settle()
         if client.isActive { client.close(promise: nil) }
         settle()

@@ -10,20 +10,24 @@ import SigningCore
 /// - 0, 1, 2: the client sends bytes (2-byte little-endian length, then that many bytes);
 /// - 3, 4: an upstream connection sends bytes (1 byte picks the connection among those opened, modulo
 ///   their number; then a length and bytes as above);
-/// - 5: one byte: the client half-closes (0), closes (1) or toggles its writability (2), modulo 3;
+/// - 5: one byte: the client half-closes (0), closes (1), toggles its writability (2) or resets the
+///   connection (3), modulo 4;
 /// - 6: an upstream connection (1 byte, as above) closes, or fails when a second byte is odd;
-/// - 7: the clock moves on by as many seconds as the next byte says.
-/// At the end everything is closed and every timer that is due runs.
+/// - 7: the clock moves on by as many seconds as the next byte says (580 s at most in all).
+/// At the end a second passes, then everything still open is closed cleanly.
 ///
-/// Checks (``FastPathChecks``): the bytes each upstream connection was sent read, for a server, as
-/// exactly the requests the proxy meant, framed by an exact Content-Length, with no body on a GET and
-/// no client credentials; at most one upstream request per client request (one retry after a silent
-/// close aside), never a second one on a connection before the first is answered; request bodies
-/// forwarded byte for byte; a connection that sends an answer nobody asked for is closed; a 200 carries
-/// the bytes of an upstream answer that was asked for; responses pair with requests in order; a
-/// signature is stored only for a clean (`[DONE]` or a JSON object with an id), delivered response, with
-/// its hashes, and every such response whose id was free is signed; and when it is all over, no router,
-/// exchange or upstream connection object is left alive.
+/// Checks (``FastPathChecks``, ``ClientExchangeRecorder``, ``UpstreamExchangeRecorder``): the bytes each
+/// upstream connection was sent read, for a server, as exactly the requests the proxy meant, framed by
+/// an exact Content-Length, with no body on a GET and no client credentials; at most one upstream
+/// request per client request (one retry after a silent close aside), never a second one on a
+/// connection before the first is answered; request bodies forwarded byte for byte; a connection that
+/// sends an answer nobody asked for is closed; a 200 carries the bytes of an upstream answer that was
+/// asked for; responses pair with requests in order, each with a final status in 200...599, and a 204,
+/// a 304 or an answer to HEAD carries no body; a signature is stored only for a clean (`[DONE]` or a
+/// JSON object with an id), delivered response, with its hashes, and never when the client reset the
+/// connection right after the response's last byte; every such response whose id was free and that no
+/// reset followed is signed; no record is left waiting for its delivery decision; and when it is all
+/// over, no router, exchange or upstream connection object is left alive.
 enum FastPathTarget {
     static let target = FuzzTarget(
         name: "fast-path",
@@ -73,6 +77,7 @@ enum FastPathTarget {
         var steps = 0
         while !script.isAtEnd && steps < maxSteps {
             steps += 1
+            session.beginStep()
             switch script.byte() % 8 {
             case 0, 1, 2:
                 session.clientSends(script.take(Int(script.uint16())))
@@ -80,10 +85,11 @@ enum FastPathTarget {
                 let index = Int(script.byte())
                 session.upstreamSends(script.take(Int(script.uint16())), to: index)
             case 5:
-                switch script.byte() % 3 {
+                switch script.byte() % 4 {
                 case 0: session.clientHalfCloses()
                 case 1: session.clientCloses()
-                default: session.clientWritabilityToggles()
+                case 2: session.clientWritabilityToggles()
+                default: session.clientResets()
                 }
             case 6:
                 let index = Int(script.byte())
