@@ -255,6 +255,16 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             requestBody = nil
             upstreamKeepAlive = response.isKeepAlive
             let status = Int(response.status.code)
+            // Only a final status that may carry a body can be passed on with one: anything else (a
+            // status outside 200...599, or 204/304, whose head ends the response) would desynchronise
+            // the client's parser. vLLM never sends one; a broken upstream gets the 502 envelope.
+            guard (200...599).contains(status), status != 204, status != 304 else {
+                services.metrics.increment(.upstreamErrors)
+                logger.warning("upstream sent a status that cannot be passed on", metadata: ["status": "\(status)"])
+                dropUpstream()
+                respond(OpenAIError.upstreamUnavailable)
+                return
+            }
             guard case .completion = route else {
                 state = .collecting(status: status)
                 return
