@@ -294,11 +294,11 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             if general != .ready {
                 // Nothing behind this handler closes the connection; do what the general router would.
                 if event is ChannelShouldQuiesceEvent {
-                    if queued.isEmpty { context.close(promise: nil) } else { quiesceHeld = true }
+                    if queued.isEmpty { closeDeliberately(context) } else { quiesceHeld = true }
                     return
                 }
                 if let event = event as? ChannelEvent, event == .inputClosed, queued.isEmpty {
-                    context.close(promise: nil)
+                    closeDeliberately(context)
                     return
                 }
             }
@@ -447,7 +447,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         switch phase {
         case .idle:
             // An idle keep-alive connection (or one that never sent a byte) is simply closed.
-            context.close(promise: nil)
+            closeDeliberately(context)
         case .receivingHead:
             services.metrics.increment(.clientTimeouts)
             refuse(OpenAIError.requestTimeout, version: .http1_1, method: .GET, context: context)
@@ -456,10 +456,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             if case .fastPath(let exchange) = reader {
                 refuse(OpenAIError.requestTimeout, exchange: exchange, context: context)
             } else {
-                context.close(promise: nil)
+                closeDeliberately(context)
             }
         case .closing:
-            context.close(promise: nil)
+            closeDeliberately(context)
         case .busy:
             break
         }
@@ -627,8 +627,16 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         if closeConnection {
             phase = .closing
             clearDeadline()
-            context.close(promise: nil)
+            closeDeliberately(context)
         }
+    }
+
+    /// Closes the connection by the proxy's own choice (an upstream cut, a timeout, a shutdown): answers
+    /// already written in full and not reset are delivered. Only a close the proxy did not choose counts
+    /// as a reset (``channelInactive(context:)``); a reset reported first has settled them already.
+    private func closeDeliberately(_ context: ChannelHandlerContext) {
+        settleConfirmations(delivered: true)
+        context.close(promise: nil)
     }
 
     private func drainQueued(context: ChannelHandlerContext) {
