@@ -172,7 +172,11 @@ let package = Package(
             dependencies: ["FuzzTargets", "CFuzzerDriver"],
             swiftSettings: instrumented,
             // lld: ld.gold stops with an internal error on this link.
-            linkerSettings: [.unsafeFlags([sanitizers, "-use-ld=lld"] + (coverageBuild ? ["-profile-generate"] : []))]
+            // The coverage build is a debug build, linked without --gc-sections, which would otherwise drop
+            // libFuzzer's own `main` (pulled in from its archive, and unused beside ours).
+            linkerSettings: [
+                .unsafeFlags([sanitizers, "-use-ld=lld"] + (coverageBuild ? ["-profile-generate", "-Xlinker", "--gc-sections"] : []))
+            ]
         ),
     ]
 )

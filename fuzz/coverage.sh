@@ -2,7 +2,7 @@
 # Line coverage of what each target's corpus reaches: builds the fuzzer once more with clang's
 # source-based coverage instead of AddressSanitizer (debug, in fuzz/.build-coverage), replays the seeds
 # and the working corpus of each target once (libFuzzer -runs=0), and prints llvm-cov's line and
-# branch coverage of every project source file the target executed. Nothing is fuzzed here.
+# function coverage of every project source file the target executed. Nothing is fuzzed here.
 #
 #   fuzz/coverage.sh [target ...]      (no target: all of them)
 #
@@ -14,6 +14,9 @@ main() {
     local scratch=.build-coverage
     FUZZ_COVERAGE=1 swift build -c debug --scratch-path "$scratch" --product signing-proxy-fuzz || return 2
     local binary=$scratch/debug/signing-proxy-fuzz
+    # The toolchain's own LLVM tools: the profile format must match the compiler that wrote it.
+    local tools
+    tools=$(dirname "$(command -v swift)")
     local targets=("$@")
     if [ ${#targets[@]} -eq 0 ]; then
         mapfile -t targets < <("$binary" --list | sed -n 's/^  \([a-z0-9-]*\) .*/\1/p')
@@ -27,12 +30,12 @@ main() {
         mkdir -p ".build/corpus/$target"
         LLVM_PROFILE_FILE="$profile.profraw" "$binary" "$target" -runs=0 ".build/corpus/$target" "Corpus/$target" \
             >"$scratch/reports/$target.log" 2>&1 || { echo "$target: replay failed, see fuzz/$scratch/reports/$target.log"; continue; }
-        llvm-profdata merge -sparse "$profile.profraw" -o "$profile.profdata" || return 2
+        "$tools/llvm-profdata" merge -sparse "$profile.profraw" -o "$profile.profdata" || return 2
         # Project sources only: the symbolic links to the main package, not the harnesses or libraries.
-        llvm-cov report "$binary" -instr-profile="$profile.profdata" Sources/{SigningCore,SigningCrypto,TDX,TEE,SigningProxyVerifier,SigningProxyServer} \
+        "$tools/llvm-cov" report "$binary" -instr-profile="$profile.profdata" Sources/{SigningCore,SigningCrypto,TDX,TEE,SigningProxyVerifier,SigningProxyServer} \
             >"$scratch/reports/$target.txt" 2>/dev/null
-        echo "$target ($(ls ".build/corpus/$target" | wc -l) corpus inputs + seeds): line and branch coverage of the files it ran"
-        awk '$1 ~ /\.swift$/ && $10 != "0.00%" && $10 != "-" { printf "    lines %7s  branches %7s  %s\n", $10, $13, $1 }' \
+        echo "$target ($(ls ".build/corpus/$target" | wc -l) corpus inputs + seeds): line and function coverage of the files it ran"
+        awk '$1 ~ /\.swift$/ && $10 != "0.00%" && $10 != "-" { printf "    lines %7s  functions %7s  %s\n", $10, $7, $1 }' \
             "$scratch/reports/$target.txt"
     done
 }

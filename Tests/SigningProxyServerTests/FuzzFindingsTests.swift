@@ -65,4 +65,35 @@ struct FuzzFindingsTests {
         #expect(connection.services.notary.lookup("chatcmpl-after-parse-error") != nil)
         #expect(connection.services.metrics.value(.signaturesDroppedUndelivered) == 0)
     }
+
+    /// Seed `cut-stream-after-answer`. A client pipelines a completion and a streamed completion; the
+    /// first is answered in full, then vLLM cuts the second stream after its first event, within the
+    /// first answer's delivery grace. The proxy closes the connection itself (the stream cannot be
+    /// finished), and `channelInactive` used to read that close as the client's reset: the first
+    /// answer, written in full and never reset, lost its signature.
+    @Test("a close the proxy chooses does not undo an earlier answer's delivery")
+    func cutStreamAfterAnswer() throws {
+        let connection = try EmbeddedConnection()
+        defer { connection.finish() }
+        let stream = #"{"model":"tiny","messages":[],"stream":true}"#
+        connection.send(
+            Self.completion
+                + "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(Self.auth)Content-Length: \(stream.utf8.count)\r\n\r\n\(stream)")
+        connection.loop.run()
+        let upstream = try #require(connection.upstreams.first)
+        connection.answer(on: upstream, EmbeddedExchangeTests.jsonAnswer(id: "chatcmpl-before-cut"))
+        #expect(try connection.output().contains("chatcmpl-before-cut"))
+        let event = #"data: {"id":"chatcmpl-cut","choices":[]}"# + "\n\n"
+        connection.answer(
+            on: upstream,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(event.utf8.count, radix: 16) + "\r\n\(event)\r\n")
+        upstream.close(promise: nil)
+        connection.loop.run()
+        #expect(!connection.isActive, "a cut stream ends its connection")
+        connection.advance(by: .seconds(1))
+        #expect(connection.services.notary.lookup("chatcmpl-before-cut") != nil)
+        #expect(connection.services.notary.lookup("chatcmpl-cut") == nil)
+        #expect(connection.services.metrics.value(.signaturesDroppedUndelivered) == 0)
+    }
 }
