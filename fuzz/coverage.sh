@@ -6,7 +6,8 @@
 #
 #   fuzz/coverage.sh [target ...]      (no target: all of them)
 #
-# The per-target reports are kept in fuzz/.build-coverage/reports/<target>.txt.
+# The per-target reports are kept in fuzz/.build-coverage/reports/<target>.txt. FUZZ_CORPUS_ROOT
+# replays working corpora kept elsewhere (default fuzz/.build/corpus).
 set -uo pipefail
 
 main() {
@@ -27,14 +28,15 @@ main() {
     for target in "${targets[@]}"; do
         local profile=$scratch/profiles/$target
         rm -f "$profile".*
-        mkdir -p ".build/corpus/$target"
-        LLVM_PROFILE_FILE="$profile.profraw" "$binary" "$target" -runs=0 ".build/corpus/$target" "Corpus/$target" \
+        local corpus=${FUZZ_CORPUS_ROOT:-.build/corpus}/$target
+        mkdir -p "$corpus"
+        LLVM_PROFILE_FILE="$profile.profraw" "$binary" "$target" -runs=0 "$corpus" "Corpus/$target" \
             >"$scratch/reports/$target.log" 2>&1 || { echo "$target: replay failed, see fuzz/$scratch/reports/$target.log"; continue; }
         "$tools/llvm-profdata" merge -sparse "$profile.profraw" -o "$profile.profdata" || return 2
         # Project sources only: the symbolic links to the main package, not the harnesses or libraries.
         "$tools/llvm-cov" report "$binary" -instr-profile="$profile.profdata" Sources/{SigningCore,SigningCrypto,TDX,TEE,SigningProxyVerifier,SigningProxyServer} \
             >"$scratch/reports/$target.txt" 2>/dev/null
-        echo "$target ($(ls ".build/corpus/$target" | wc -l) corpus inputs + seeds): line and function coverage of the files it ran"
+        echo "$target ($(ls "$corpus" | wc -l) corpus inputs + seeds): line and function coverage of the files it ran"
         awk '$1 ~ /\.swift$/ && $10 != "0.00%" && $10 != "-" { printf "    lines %7s  functions %7s  %s\n", $10, $7, $1 }' \
             "$scratch/reports/$target.txt"
     done
