@@ -7,6 +7,11 @@
 #   docker build -t signing-proxy .
 #   docker run --rm -e MODEL_NAME=tiny -e TOKEN=secret -e DEV=1 -p 8000:8000 signing-proxy
 #
+# Without a Docker engine or registry, `make image` builds this file unchanged with podman (docs/DEPLOY.md).
+# Reproducible: every RUN deletes the apt and dpkg logs, the only files that differ between two builds from the
+# same inputs; the dependency versions come from deploy/Package.resolved (committed, unlike the developers'
+# Package.resolved, which .dockerignore leaves out).
+#
 # GPU evidence: libnvidia-ml.so.1 is not in the image; the NVIDIA container runtime mounts it when the
 # container gets a GPU (NVIDIA_DRIVER_CAPABILITIES must include "utility"). See docs/DEPLOY.md.
 
@@ -19,12 +24,14 @@ FROM ${SWIFT_IMAGE} AS build
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends pkg-config libsecp256k1-dev \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log
 
 WORKDIR /build
 
-# Dependencies first: this layer is reused until Package.swift or Package.resolved change.
-COPY Package.swift Package.resolved ./
+# Dependencies first: this layer is reused until Package.swift or the pinned versions change. The build fails
+# here when deploy/Package.resolved no longer matches Package.swift's dependencies.
+COPY Package.swift ./
+COPY deploy/Package.resolved ./Package.resolved
 RUN swift package resolve --force-resolved-versions
 
 COPY . .
@@ -32,6 +39,24 @@ RUN swift build -c release --product signing-proxy --static-swift-stdlib \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/signing-proxy" /staging/ \
     && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/
+
+# ---------------------------------------------------------------------------------------------------
+# Test doubles for the image and compose tests (`--target test-doubles`): mock-vllm and dstack-simulator with
+# the dstack fixtures. A default build (no --target) skips these two stages; nothing from them is in the image.
+FROM build AS test-doubles-build
+RUN swift build -c release --static-swift-stdlib \
+    && mkdir -p /doubles/Fixtures \
+    && cp "$(swift build -c release --show-bin-path)/mock-vllm" "$(swift build -c release --show-bin-path)/dstack-simulator" /doubles/ \
+    && cp -r Fixtures/dstack /doubles/Fixtures/
+
+FROM ${RUNTIME_IMAGE} AS test-doubles
+RUN export DEBIAN_FRONTEND=noninteractive \
+    && apt-get -q update \
+    && apt-get -q install -y --no-install-recommends libsecp256k1-1 libstdc++6 zlib1g \
+    && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log
+WORKDIR /doubles
+COPY --from=test-doubles-build /doubles/ /doubles/
+ENV PATH=/doubles:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # ---------------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}
@@ -42,7 +67,7 @@ FROM ${RUNTIME_IMAGE}
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends ca-certificates libsecp256k1-1 libstdc++6 zlib1g \
-    && rm -rf /var/lib/apt/lists/* \
+    && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin signing-proxy
 
 WORKDIR /app
@@ -55,6 +80,8 @@ ENV LISTEN_PORT=8000 \
 USER signing-proxy:signing-proxy
 EXPOSE 8000
 
+# Docker keeps this health check; an OCI-format build (podman/buildah, as `make image` does for a reproducible
+# digest) drops it, so docker-compose.yaml declares the same check (docs/DEPLOY.md, "Reproducible image").
 # GET / answers 200 {} (docs/API.md, Routes). Plain bash /dev/tcp keeps the image free of HTTP clients. When the proxy
 # terminates TLS itself (TLS_KEY_PATH set) bash cannot speak TLS: the check is then a TCP connect.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
