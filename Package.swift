@@ -52,11 +52,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The contract between proxy and verifier: algorithm names, signed text, report_data, key chain
+
+        .target(
+            name: "SigningContract",
+            dependencies: [
+                "SigningCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Core: hashing, scanning, signing, store (transport-agnostic)
 
         .target(
             name: "SigningCore",
             dependencies: [
+                "SigningContract",
                 "SigningCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -82,6 +94,7 @@ let package = Package(
         .target(
             name: "TEE",
             dependencies: [
+                "SigningContract",
                 "SigningCrypto",
                 "SigningCore",
                 "TDX",
@@ -141,6 +154,7 @@ let package = Package(
             name: "DstackSimulator",
             dependencies: [
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "SigningContract",
                 "SigningCrypto",
                 "TDX",
                 "TEE",
@@ -158,6 +172,7 @@ let package = Package(
         .target(
             name: "SigningProxyVerifier",
             dependencies: [
+                "SigningContract",
                 "SigningCrypto",
                 "TDX",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -174,6 +189,7 @@ let package = Package(
             dependencies: [
                 "SigningProxyServer",
                 "SigningProxyVerifier",
+                "SigningContract",
                 "SigningCore",
                 "SigningCrypto",
                 "TEE",
@@ -218,6 +234,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SigningContractTests",
+            dependencies: ["SigningContract", "SigningCrypto", "TestFixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SigningCoreTests",
             dependencies: ["SigningCore", "SigningCrypto", "TestFixtures"],
             swiftSettings: swiftSettings
@@ -225,7 +246,7 @@ let package = Package(
         .testTarget(name: "TDXTests", dependencies: ["TDX", "TestFixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TEETests",
-            dependencies: ["TEE", "TDX", "SigningCrypto", "DstackSimulator", "TestFixtures"],
+            dependencies: ["TEE", "TDX", "SigningContract", "SigningCrypto", "DstackSimulator", "TestFixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -260,6 +281,7 @@ let package = Package(
             name: "SigningProxyVerifierTests",
             dependencies: [
                 "SigningProxyVerifier",
+                "SigningContract",
                 "TDX",
                 "TestFixtures",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -72,8 +72,17 @@ let package = Package(
             swiftSettings: instrumented
         ),
         .target(
+            name: "SigningContract",
+            dependencies: [
+                "SigningCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: instrumented
+        ),
+        .target(
             name: "SigningCore",
             dependencies: [
+                "SigningContract",
                 "SigningCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,6 +102,7 @@ let package = Package(
         .target(
             name: "TEE",
             dependencies: [
+                "SigningContract",
                 "SigningCrypto",
                 "SigningCore",
                 "TDX",
@@ -111,6 +121,7 @@ let package = Package(
         .target(
             name: "SigningProxyVerifier",
             dependencies: [
+                "SigningContract",
                 "SigningCrypto",
                 "TDX",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 import Crypto
+import SigningContract
 import SigningCrypto
 
 #if canImport(FoundationEssentials)
@@ -95,7 +96,7 @@ package struct DstackKeyIssuer: Sendable {
             }
             publicKey = Array(secret.publicKey.rawRepresentation)
         }
-        let digest = Keccak256.hash(Array("\(purpose):\(Hex.encode(publicKey))".utf8))
+        let digest = DstackKeyChain.keyClaimDigest(purpose: purpose, publicKey: publicKey)
         guard let link0 = try? appRootKey.signRecoverable(digest: digest).rsv(vOffset: 0) else {
             throw IssueError(description: "Failed to sign the key claim")
         }

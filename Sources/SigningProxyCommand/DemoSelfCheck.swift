@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SigningContract
 import SigningCore
 import SigningCrypto
 
@@ -32,9 +33,9 @@ struct DemoSelfCheck {
                 report(false, "stream carries a chat id and ends with data: [DONE]")
                 return false
             }
-            let expected = "\(Hex.encode(SHA256.hash(data: request))):\(Hex.encode(SHA256.hash(data: response)))"
+            let expected = SignedText(request: request, response: response).text
 
-            let (_, ecdsaBody) = try await send(.GET, "/v1/signature/\(chatID)")
+            let (_, ecdsaBody) = try await send(.GET, "/v1/signature/\(chatID)?signing_algo=\(SignatureAlgorithm.ecdsa.rawValue)")
             let ecdsa = try JSONSerialization.jsonObject(with: Data(ecdsaBody)) as? [String: Any] ?? [:]
             let text = ecdsa["text"] as? String ?? ""
             report(text == expected, "signed text equals sha256(request):sha256(response) computed here")
@@ -43,7 +44,7 @@ struct DemoSelfCheck {
                 recovered?.checksummed == ecdsa["signing_address"] as? String && recovered == keys.ecdsaAddress,
                 "EIP-191 signature recovers to \(recovered?.checksummed ?? "nothing")")
 
-            let (_, edBody) = try await send(.GET, "/v1/signature/\(chatID)?signing_algo=ed25519")
+            let (_, edBody) = try await send(.GET, "/v1/signature/\(chatID)?signing_algo=\(SignatureAlgorithm.ed25519.rawValue)")
             let ed = try JSONSerialization.jsonObject(with: Data(edBody)) as? [String: Any] ?? [:]
             let edValid = (try? Curve25519.Signing.PublicKey(rawRepresentation: Hex.decode(ed["signing_address"] as? String ?? "")))
                 .map { key in
@@ -59,9 +60,9 @@ struct DemoSelfCheck {
             let attestation = try JSONSerialization.jsonObject(with: Data(reportBody)) as? [String: Any] ?? [:]
             report(reportStatus == 200, "attestation report served (mode: \(attestation["mode"] as? String ?? "?"))")
             let quote = (try? Hex.decode(attestation["intel_quote"] as? String ?? "")) ?? []
-            let expectedReportData = keys.ecdsaAddress.bytes + [UInt8](repeating: 0, count: 12) + nonce
+            let expectedReportData = ReportData.make(signer: keys.ecdsaAddress.bytes, nonce: nonce, tlsFingerprint: nil)
             report(
-                quote.count >= 632 && Array(quote[568..<632]) == expectedReportData,
+                ReportData.fromQuote(quote).map(Array.init) == expectedReportData,
                 "quote report_data binds the signing address to our nonce")
             print("    (simulated quote: its DCAP signature cannot verify, by design; see `signing-proxy verify`)")
         } catch {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigningContract
 import Testing
 
 @testable import SigningProxyVerifier

@@ -1,4 +1,5 @@
 import Foundation
+import SigningContract
 import SigningCrypto
 import Testing
 

@@ -1,5 +1,6 @@
 import DstackSimulator
 import Foundation
+import SigningContract
 import SigningCrypto
 import TDX
 import TestFixtures

@@ -1,3 +1,4 @@
+import SigningContract
 import TDX
 
 /// All checks of one attestation report.

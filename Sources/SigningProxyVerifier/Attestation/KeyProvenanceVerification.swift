@@ -1,3 +1,4 @@
+import SigningContract
 import SigningCrypto
 
 /// The dstack `GetKey` chain of the signing key (`key_provenance` in docs/API.md).
@@ -63,7 +64,7 @@ enum KeyProvenanceVerification {
             return nil
         }
         let purpose = provenance.purpose ?? ""
-        let digest = Keccak256.hash(Array((purpose + ":" + HexFormatting.full(publicKey)).utf8))
+        let digest = DstackKeyChain.keyClaimDigest(purpose: purpose, publicKey: publicKey)
         guard signature.isLowS else {
             checks.fail(id, "link 0 has a high S value: rejected")
             return nil
@@ -95,7 +96,7 @@ enum KeyProvenanceVerification {
             checks.fail(id, "link 1 is not a 65-byte low-S recoverable signature")
             return
         }
-        let digest = Keccak256.hash(Array("dstack-kms-issued:".utf8) + appID + appRootKey.compressed)
+        let digest = DstackKeyChain.kmsClaimDigest(appID: appID, appRootPublicKey: appRootKey)
         guard let kmsKey = try? signature.recoverPublicKey(digest: digest) else {
             checks.fail(id, "no key can be recovered from link 1")
             return

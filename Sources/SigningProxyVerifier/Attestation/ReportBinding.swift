@@ -1,4 +1,4 @@
-import Crypto
+import SigningContract
 import SigningCrypto
 import TDX
 
@@ -63,15 +63,8 @@ enum ReportBinding {
         if fingerprintText != nil, fingerprint?.count != 32 {
             checks.fail(id, "tls_cert_fingerprint is not 32 bytes of hex")
         } else if let signer {
-            let expectedHead: [UInt8]
-            let layout: String
-            if let fingerprint {
-                expectedHead = Array(SHA256.hash(data: signer.boundBytes + fingerprint))
-                layout = "sha256(signer ‖ TLS fingerprint)"
-            } else {
-                expectedHead = signer.boundBytes + [UInt8](repeating: 0, count: 32 - signer.boundBytes.count)
-                layout = "signer ‖ zeros"
-            }
+            let expectedHead = ReportData.head(signer: signer.boundBytes, tlsFingerprint: fingerprint)
+            let layout = fingerprint == nil ? "signer ‖ zeros" : "sha256(signer ‖ TLS fingerprint)"
             var problems: [String] = []
             if Array(reportData[32..<64]) != nonce {
                 problems.append("report_data[32..64] = \(HexFormatting.short(reportData[32..<64])) is not the nonce")

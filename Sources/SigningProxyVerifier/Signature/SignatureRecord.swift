@@ -1,3 +1,5 @@
+import SigningContract
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,4 +1,5 @@
 import Crypto
+import SigningContract
 import SigningCrypto
 
 /// Signature checks of one exchange (docs/API.md, Signatures): hashes, signed text and the signature.
@@ -36,13 +37,13 @@ enum SignatureVerification {
             checks.fail("signature.text", failure.description)
         case .success(let text):
             checkText(text, options: options, into: &checks)
-            let requestHash = Hex.encode(SHA256.hash(data: Array(request)))
+            let requestHash = SignedText.sha256Hex(request)
             checks.expect(
                 requestHash == text.requestHash, "signature.request-hash",
                 pass: "sha256(request bytes) = \(requestHash) matches the signed text",
                 fail: "sha256(request bytes) = \(requestHash) but the signed text has \(text.requestHash) "
                     + "(different bytes were sent, or a gateway set X-Request-Hash)")
-            let responseHash = Hex.encode(SHA256.hash(data: Array(response)))
+            let responseHash = SignedText.sha256Hex(response)
             checks.expect(
                 responseHash == text.responseHash, "signature.response-hash",
                 pass: "sha256(response bytes) = \(responseHash) matches the signed text",

@@ -1,5 +1,6 @@
 import Crypto
 import Logging
+import SigningContract
 import SigningCore
 import SigningCrypto
 import Synchronization
@@ -14,13 +15,8 @@ import Synchronization
 /// - Each build asks the agent for a quote and the GPU provider for evidence concurrently and checks that
 ///   the quote's REPORT_DATA is the one requested.
 package final class AttestationService: Sendable {
-    private enum Algorithm: String, Hashable, Sendable {
-        case ecdsa
-        case ed25519
-    }
-
     private struct CacheKey: Hashable, Sendable {
-        var algorithm: Algorithm
+        var algorithm: SignatureAlgorithm
         var tlsBound: Bool
     }
 
@@ -108,9 +104,9 @@ package final class AttestationService: Sendable {
 
     // MARK: - Validation
 
-    private static func algorithm(_ value: String?) throws(AttestationError) -> Algorithm {
+    private static func algorithm(_ value: String?) throws(AttestationError) -> SignatureAlgorithm {
         guard let value else { return .ecdsa }
-        guard let algorithm = Algorithm(rawValue: value) else { throw .invalidSigningAlgo }
+        guard let algorithm = SignatureAlgorithm(rawValue: value) else { throw .invalidSigningAlgo }
         return algorithm
     }
 
@@ -138,14 +134,14 @@ package final class AttestationService: Sendable {
     }
 
     /// Lowercase hex of the signer: the 20-byte address or the 32-byte ed25519 key.
-    private func signerHex(_ algorithm: Algorithm) -> String {
+    private func signerHex(_ algorithm: SignatureAlgorithm) -> String {
         switch algorithm {
         case .ecdsa: Hex.encode(keys.ecdsaAddress.bytes)
         case .ed25519: keys.ed25519PublicKeyHex
         }
     }
 
-    private func signerBytes(_ algorithm: Algorithm) -> [UInt8] {
+    private func signerBytes(_ algorithm: SignatureAlgorithm) -> [UInt8] {
         switch algorithm {
         case .ecdsa: keys.ecdsaAddress.bytes
         case .ed25519: Array(keys.ed25519.publicKey.rawRepresentation)
@@ -209,7 +205,7 @@ package final class AttestationService: Sendable {
 
     // MARK: - Building one report
 
-    private func build(agent: any DstackAgent, algorithm: Algorithm, nonce: [UInt8], fingerprint: [UInt8]?) async throws(AttestationError) -> [UInt8] {
+    private func build(agent: any DstackAgent, algorithm: SignatureAlgorithm, nonce: [UInt8], fingerprint: [UInt8]?) async throws(AttestationError) -> [UInt8] {
         let reportData = ReportData.make(signer: signerBytes(algorithm), nonce: nonce, tlsFingerprint: fingerprint)
         let gpu = self.gpu
         async let quoteResult = Self.capture { try await agent.getQuote(reportData: reportData) }
@@ -245,7 +241,7 @@ package final class AttestationService: Sendable {
     }
 
     private func reportFields(
-        algorithm: Algorithm,
+        algorithm: SignatureAlgorithm,
         nonce: [UInt8],
         fingerprint: [UInt8]?,
         quote: DstackQuote,

@@ -1,5 +1,6 @@
 import Crypto
 import Logging
+import SigningContract
 import SigningCore
 import SigningCrypto
 

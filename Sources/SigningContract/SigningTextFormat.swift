@@ -1,4 +1,4 @@
-/// How the signed text is laid out (docs/API.md, Signatures).
+/// How the signed text is laid out (docs/API.md, Signatures), as `SIGNING_TEXT_FORMAT` names it.
 package enum SigningTextFormat: String, Sendable, CaseIterable {
     /// `"<request_sha256>:<response_sha256>"`, the Python proxy's format and the default.
     case plain
@@ -8,8 +8,8 @@ package enum SigningTextFormat: String, Sendable, CaseIterable {
     /// The text both signatures cover.
     package func text(model: String, requestHash: String, responseHash: String) -> String {
         switch self {
-        case .plain: "\(requestHash):\(responseHash)"
-        case .model: "\(model):\(requestHash):\(responseHash)"
+        case .plain: SignedText(model: nil, requestHash: requestHash, responseHash: responseHash).text
+        case .model: SignedText(model: model, requestHash: requestHash, responseHash: responseHash).text
         }
     }
 }

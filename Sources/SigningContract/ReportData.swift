@@ -1,6 +1,7 @@
 import Crypto
 
-/// The 64 bytes bound into the TDX quote's REPORT_DATA (docs/API.md, `report_data`).
+/// The 64 bytes bound into the TDX quote's REPORT_DATA (docs/API.md, `report_data`): built by the proxy,
+/// checked by the verifier and the demo.
 package enum ReportData {
     /// Plain layout: `signer ‖ zeros` (32 bytes) ‖ `nonce`; TLS-bound when `tlsFingerprint` is set:
     /// `SHA-256(signer ‖ fp)` ‖ `nonce`.
@@ -10,15 +11,17 @@ package enum ReportData {
     ///   - nonce: 32 bytes.
     ///   - tlsFingerprint: the raw 32-byte SHA-256 of the TLS certificate's SubjectPublicKeyInfo.
     package static func make(signer: [UInt8], nonce: [UInt8], tlsFingerprint: [UInt8]?) -> [UInt8] {
-        precondition(signer.count <= 32 && nonce.count == 32, "report_data inputs have the wrong size")
-        var first: [UInt8]
+        precondition(nonce.count == 32, "report_data nonce must be 32 bytes")
+        return head(signer: signer, tlsFingerprint: tlsFingerprint) + nonce
+    }
+
+    /// The first 32 bytes: `signer ‖ zeros`, or `SHA-256(signer ‖ fp)` when TLS-bound.
+    package static func head(signer: [UInt8], tlsFingerprint: [UInt8]?) -> [UInt8] {
+        precondition(signer.count <= 32, "report_data signer is longer than 32 bytes")
         if let tlsFingerprint {
-            first = Array(SHA256.hash(data: signer + tlsFingerprint))
-        } else {
-            first = signer + [UInt8](repeating: 0, count: 32 - signer.count)
+            return Array(SHA256.hash(data: signer + tlsFingerprint))
         }
-        first += nonce
-        return first
+        return signer + [UInt8](repeating: 0, count: 32 - signer.count)
     }
 
     /// REPORT_DATA of a TDX quote: bytes 568..<632 of a v4 quote, 574..<638 of a v5 quote.
