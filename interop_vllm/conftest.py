@@ -43,6 +43,29 @@ def _start_proxy(upstream: str, model: str):
     return base, proc
 
 
+@pytest.fixture
+def cut_proxy(vllm_url):
+    """A proxy whose upstream is vLLM behind a relay that cuts each answer after `cut_after` bytes (head
+    included); returns (proxy base URL, relay)."""
+    from urllib.parse import urlsplit
+
+    from relay import CuttingRelay
+
+    started = []
+
+    def start(cut_after: int):
+        upstream = urlsplit(vllm_url)
+        relay = CuttingRelay((upstream.hostname, upstream.port), cut_after)
+        base, proc = _start_proxy(relay.url, MODEL)
+        started.append((relay, proc))
+        return base, relay
+
+    yield start
+    for relay, proc in started:
+        proc.stop()
+        relay.close()
+
+
 @pytest.fixture(scope="session")
 def vllm_url() -> str:
     return os.environ["VLLM_BASE_URL"]

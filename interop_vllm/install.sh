@@ -23,7 +23,10 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   exit 0
 fi
 start=$(date +%s)
-"$PYTHON" -m venv --help >/dev/null 2>&1 || { echo "python3-venv missing (apt-get install python3-venv)" >&2; exit 1; }
+if ! "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1; then  # Debian ships venv's pip apart
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-venv
+fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip

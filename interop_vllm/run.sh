@@ -53,7 +53,8 @@ start_vllm tiny-embed "$EMBED_PORT" --served-model-name tiny-embed --runner pool
 
 wait_health() { # name port pid
   local deadline=$(( $(date +%s) + START_TIMEOUT ))
-  until curl -sf "http://127.0.0.1:$2/health" >/dev/null 2>&1; do
+  until "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+      "http://127.0.0.1:$2/health" >/dev/null 2>&1; do
     if ! kill -0 "$3" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
       echo "vLLM $1 did not become healthy; log:" >&2; tail -40 "$LOG_DIR/$1.log" >&2; exit 1
     fi

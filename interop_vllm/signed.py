@@ -104,3 +104,20 @@ def leave_mid_stream(base: str, path: str, body: bytes, id_of, headers=None) -> 
                     return found
     finally:
         s.close()
+
+
+def stream_until_cut(base: str, path: str, body: bytes, headers=None) -> bytes:
+    """The body bytes a client received from a streamed answer that the upstream cut (httpx reports the
+    incomplete chunked body as an error, which is the point)."""
+    received = b""
+    try:
+        with httpx.stream(
+            "POST", f"{base}{path}", content=body, timeout=60,
+            headers={**AUTH, "Content-Type": "application/json", **(headers or {})},
+        ) as response:
+            assert response.status_code == 200, response.read()
+            for chunk in response.iter_raw():
+                received += chunk
+    except httpx.HTTPError:
+        pass
+    return received

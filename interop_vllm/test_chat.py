@@ -7,7 +7,7 @@ import httpx
 import openai
 
 from conftest import MODEL, TOKEN
-from signed import assert_unsigned, check_signature, leave_mid_stream, sse_events
+from signed import assert_unsigned, check_signature, leave_mid_stream, sse_events, stream_until_cut
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 
@@ -86,3 +86,15 @@ def test_vllm_error_passes_through_unsigned(proxy):
 
 def test_models(proxy):
     assert [m.id for m in client(proxy).models.list().data] == [MODEL]
+
+
+def test_chat_stream_cut_before_done(cut_proxy):
+    """vLLM's stream cut after its first events (by a relay between proxy and vLLM): no signature."""
+    base, relay = cut_proxy(cut_after=900)
+    body = json.dumps({
+        "model": MODEL, "messages": MESSAGES, "max_tokens": 100, "ignore_eos": True, "stream": True,
+    }).encode()
+    received = stream_until_cut(base, "/v1/chat/completions", body)
+    events = sse_events(received)
+    assert events and b"[DONE]" not in received and relay.cuts >= 1
+    assert_unsigned(base, events[0][1]["id"])
