@@ -13,7 +13,8 @@ package enum KeySource {
 
     /// Derives keys in the TEE, or development keys with `dev`; anything else refuses to start.
     ///
-    /// - Parameter mode: `.simulated` when the agent is the project's simulator (the demo), so reports say so.
+    /// - Parameter mode: `.simulated` when the agent is known to be the project's simulator (the demo);
+    ///   otherwise the mode is read from one quote of the agent (`AttestationMode.probe`).
     package static func resolve(
         configuration: ProxyConfiguration,
         mode: AttestationMode = .tee,
@@ -53,15 +54,22 @@ package enum KeySource {
                 "cannot derive signing keys from the dstack agent: \(error). "
                     + "Check that the agent socket is mounted and reachable; for local development only, pass --dev (DEV=1).")
         }
+        // The report's `mode` comes from the agent's own evidence (docs/API.md, Response fields).
+        let detected: AttestationMode
+        do {
+            detected = mode == .simulated ? .simulated : try await AttestationMode.probe(agent: agent)
+        } catch {
+            throw ConfigurationError.refused("the dstack agent gives no quote: \(error). Check that the agent socket is mounted and reachable.")
+        }
         logger.info(
-            "signing keys derived in the TEE",
+            "\(detected.keysDerivedMessage)",
             metadata: [
                 "signing.address": "\(loaded.keys.ecdsaAddress.checksummed)",
                 "signing.ed25519": "\(loaded.keys.ed25519PublicKeyHex)",
             ])
         let service = AttestationService(
             agent: agent, keys: loaded.keys, info: loaded.info, modelName: configuration.modelName, gpu: gpu,
-            tlsCertificateFingerprint: fingerprint, mode: mode,
+            tlsCertificateFingerprint: fingerprint, mode: detected,
             cacheTTL: configuration.attestationCacheTTL, maxPending: configuration.attestationMaxPending,
             logger: logger
         )
