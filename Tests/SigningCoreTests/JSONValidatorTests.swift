@@ -615,3 +615,50 @@ private enum Lexer {
         return pendingHigh
     }
 }
+
+@Suite("JSONValidator.scan")
+struct JSONValidatorScanTests {
+    private static func member(_ text: String, _ path: [String]) -> JSONValidator.Member? {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { JSONValidator.scan($0, path: path.map { Array($0.utf8) }) }?.member
+    }
+
+    private static func string(_ text: String, _ path: [String]) -> String? {
+        Array(text.utf8).withUnsafeBytes { TopLevelIDExtractor.string(at: path.map { Array($0.utf8) }, in: $0) }
+    }
+
+    @Test("finds members by path, ignoring other depths and arrays")
+    func paths() {
+        #expect(Self.string(#"{"a":1,"id":"x"}"#, ["id"]) == "x")
+        #expect(Self.string(#"{"response":{"id":"r","x":{"id":"no"}},"id":"top"}"#, ["response", "id"]) == "r")
+        #expect(Self.string(#"{"response":[{"id":"r"}]}"#, ["response", "id"]) == nil)
+        #expect(Self.string(#"{"other":{"id":"r"}}"#, ["response", "id"]) == nil)
+        #expect(Self.string(#"{"response":{},"x":{"id":"no"}}"#, ["response", "id"]) == nil)
+        #expect(Self.string(#"{"response":{},"response2":1,"id":"t"}"#, ["id"]) == "t")
+        #expect(Self.string(#"{"a":{},"id":"after-empty"}"#, ["id"]) == "after-empty")
+        #expect(Self.string(#"{"a":[],"b":{"c":{}},"id":"after-nested"}"#, ["id"]) == "after-nested")
+        #expect(Self.string(#"[{"id":"x"}]"#, ["id"]) == nil)
+    }
+
+    @Test("a value of another kind, a duplicate, or invalid JSON")
+    func kinds() {
+        #expect(Self.member(#"{"id":1}"#, ["id"]) == .other)
+        #expect(Self.member(#"{"id":{"x":1}}"#, ["id"]) == .other)
+        #expect(Self.member(#"{"id":"a","id":"b"}"#, ["id"]) == .ambiguous)
+        #expect(Self.member(#"{"id":"a","\u0069d":"b"}"#, ["id"]) == .ambiguous)
+        #expect(Self.member(#"{"x":1}"#, ["id"]) == .absent)
+        #expect(Self.member(#"{"id":"a""#, ["id"]) == nil)
+        #expect(Self.member(#"{"id":"a"} x"#, ["id"]) == nil)
+    }
+
+    @Test("one depth limit: a deep answer keeps its id")
+    func oneDepthLimit() {
+        let depth = JSONValidator.maxDepth - 1
+        let deep = #"{"id":"deep","x":"# + String(repeating: "[", count: depth - 1) + String(repeating: "]", count: depth - 1) + "}"
+        #expect(JSONValidator.validate(ByteBuffer(string: deep)) == .object)
+        #expect(Self.string(deep, ["id"]) == "deep")
+        let tooDeep = #"{"id":"deep","x":"# + String(repeating: "[", count: depth + 1) + String(repeating: "]", count: depth + 1) + "}"
+        #expect(JSONValidator.validate(ByteBuffer(string: tooDeep)) == nil)
+        #expect(Self.string(tooDeep, ["id"]) == nil)
+    }
+}

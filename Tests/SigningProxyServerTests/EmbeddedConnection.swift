@@ -97,6 +97,24 @@ final class EmbeddedConnection {
         }
     }
 
+    /// Feeds upstream bytes exactly (captures may hold bytes that are not UTF-8).
+    func answer(on upstream: EmbeddedChannel, bytes: [UInt8]) {
+        do {
+            try upstream.writeInbound(ByteBuffer(bytes: bytes))
+        } catch {
+            // As above: the proxy's reaction is what is checked.
+        }
+    }
+
+    /// Every byte the proxy has written to the client since the last call, exactly.
+    func outputBytes() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            bytes += buffer.readableBytesView
+        }
+        return bytes
+    }
+
     /// Every byte the proxy has written to the client since the last call.
     func output() throws -> String {
         var text = ""

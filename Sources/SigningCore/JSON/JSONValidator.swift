@@ -38,6 +38,30 @@ package enum JSONValidator {
     package static func validate(_ buffer: ByteBuffer) -> TopLevel? {
         buffer.withUnsafeReadableBytes { validate($0) }
     }
+
+    /// What one pass found at a member path, besides validity.
+    package enum Member: Sendable, Hashable {
+        case absent
+        /// A string value: the bytes between its quotes, escapes undecoded.
+        case string(Range<Int>)
+        /// A value of another kind.
+        case other
+        /// The path occurs more than once (JSON parsers disagree on which one wins).
+        case ambiguous
+    }
+
+    /// Validates `bytes` as `validate` does and, in the same pass, finds the member at `path` (object keys
+    /// from the top level down, e.g. `["response", "id"]`), so one grammar and one depth limit decide both.
+    /// - Returns: nil when the bytes are not one valid JSON text.
+    package static func scan(_ bytes: UnsafeRawBufferPointer, path: [[UInt8]]) -> (topLevel: TopLevel, member: Member)? {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
+        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: maxDepth) { enclosingIsObject in
+            var scanner = Scanner(base: base, end: bytes.count)
+            scanner.path = path
+            guard let topLevel = scanner.document(enclosingIsObject: enclosingIsObject) else { return nil }
+            return (topLevel, scanner.found)
+        }
+    }
 }
 
 // MARK: - Scanner
@@ -48,6 +72,12 @@ extension JSONValidator {
         let base: UnsafeRawPointer
         let end: Int
         var index = 0
+        /// The member path looked for (empty: none), how many enclosing containers lie on it, whether
+        /// the member name just read continues it, and what was found.
+        var path: [[UInt8]] = []
+        var onPath = 0
+        var nameOnPath = false
+        var found = JSONValidator.Member.absent
 
         init(base: UnsafeRawPointer, end: Int) {
             self.base = base
@@ -83,9 +113,15 @@ extension JSONValidator {
                     skipWhitespace()
                     guard index < end else { return nil }
                     let opening = byte(at: index)
+                    let valueOnPath = nameOnPath
+                    nameOnPath = false
+                    if valueOnPath, depth == path.count { record(opening == UInt8(ascii: "\"") ? nil : .other) }
                     if opening == UInt8(ascii: "{") || opening == UInt8(ascii: "[") {
                         guard depth < JSONValidator.maxDepth else { return nil }
                         let isObject = opening == UInt8(ascii: "{")
+                        // The top-level object, or an object that is the value of the path's next name.
+                        let continuesPath = isObject && !path.isEmpty && depth == onPath
+                            && (depth == 0 || (valueOnPath && depth < path.count))
                         if depth == 0 { topLevel = isObject ? .object : .array }
                         index += 1
                         skipWhitespace()
@@ -98,10 +134,13 @@ extension JSONValidator {
                         enclosingIsObject[depth] = inObject
                         depth += 1
                         inObject = isObject
-                        if isObject { guard memberName() else { return nil } }
+                        if continuesPath { onPath = depth }
+                        if isObject { guard memberName(depth: depth) else { return nil } }
                         continue
                     }
+                    let start = index + 1
                     guard scalar(first: opening) else { return nil }
+                    if valueOnPath, depth == path.count, opening == UInt8(ascii: "\"") { record(.string(start..<(index - 1))) }
                     expectingValue = false
                 } else {
                     skipWhitespace()
@@ -110,11 +149,12 @@ extension JSONValidator {
                     let separator = byte(at: index)
                     index += 1
                     if separator == UInt8(ascii: ",") {
-                        if inObject { guard memberName() else { return nil } }
+                        if inObject { guard memberName(depth: depth) else { return nil } }
                         expectingValue = true
                     } else if separator == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                         depth -= 1
                         inObject = enclosingIsObject[depth]
+                        if onPath > depth { onPath = depth }
                     } else {
                         return nil
                     }
@@ -123,15 +163,33 @@ extension JSONValidator {
         }
 
         /// `ws string ws :`, the part of a member before its value.
-        mutating func memberName() -> Bool {
+        mutating func memberName(depth: Int) -> Bool {
             skipWhitespace()
             guard index < end, byte(at: index) == UInt8(ascii: "\"") else { return false }
             index += 1
+            let start = index
             guard string() else { return false }
+            if onPath == depth, depth >= 1, depth <= path.count {
+                nameOnPath = nameEquals(start..<(index - 1), path[depth - 1])
+            }
             skipWhitespace()
             guard index < end, byte(at: index) == UInt8(ascii: ":") else { return false }
             index += 1
             return true
+        }
+
+        /// Notes the value at the path: a string (its range), another kind (nil means "a string follows").
+        mutating func record(_ member: JSONValidator.Member?) {
+            guard let member else { return }
+            if case .absent = found { found = member } else { found = .ambiguous }
+        }
+
+        /// Whether the raw name at `range` (escapes undecoded) is `name`.
+        func nameEquals(_ range: Range<Int>, _ name: [UInt8]) -> Bool {
+            let raw = UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+            if raw.elementsEqual(name) { return true }
+            guard raw.contains(UInt8(ascii: "\\")) else { return false }
+            return JSONStringDecoder.decode(raw).map { Array($0.utf8) == name } ?? false
         }
 
         /// A string, number or literal starting with `first`, the byte at `index`.

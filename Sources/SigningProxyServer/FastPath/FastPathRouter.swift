@@ -362,14 +362,16 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// request's body is not (or no longer) read, so the connection cannot carry another request.
     private func refuse(_ error: OpenAIError, exchange: ProxyExchange, context: ChannelHandlerContext) {
         exchange.requestAborted()
-        refuse(error, version: exchange.version, method: exchange.method, context: context)
+        refuse(error, version: exchange.version, method: exchange.method, envelope: exchange.envelope, context: context)
     }
 
     private func refuse(_ error: OpenAIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
         refuse(error, version: head.version, method: head.method, context: context)
     }
 
-    private func refuse(_ error: OpenAIError, version: HTTPVersion, method: HTTPMethod, context: ChannelHandlerContext) {
+    private func refuse(
+        _ error: OpenAIError, version: HTTPVersion, method: HTTPMethod, envelope: ProxyRoute.Envelope = .openAI, context: ChannelHandlerContext
+    ) {
         // Earlier answers were written in full, and the client is still sending (no reset): closing
         // this connection is the proxy's choice, not a sign they went unread.
         settleConfirmations(delivered: true)
@@ -382,7 +384,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         if error.status.code >= 400 && error.status.code < 500 && error.status != .notFound {
             services.metrics.increment(.rejectedRequests)
         }
-        let body = error.envelope()
+        let body = error.envelope(envelope)
         let head = Self.jsonHead(version: version, status: .init(statusCode: Int(error.status.code)), length: body.readableBytes, close: true)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }

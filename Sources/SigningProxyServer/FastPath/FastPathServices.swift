@@ -28,40 +28,57 @@ struct FastPathServices: Sendable {
     /// Receive buffers for client and upstream connections: 1 KB to start, adapting between 64 B and 64 KB.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
 
-    /// The routes served on the fast path; everything else goes to the router behind it.
-    enum Route {
-        case completion(upstreamPath: String)
+    /// The routes served on the fast path; the proxy's own routes (`generalRoutes`) go to the router behind it.
+    enum Route: Equatable {
+        /// A vLLM route of `RouteTable`, proxied.
+        case proxied(ProxyRoute)
         case models
         /// `GET /v1/signature/{chat_id}`: the decoded id and the `signing_algo` query value.
         case signature(chatID: String, algorithm: String?)
-        /// A fast-path URL with a method it does not serve.
+        /// A served URL with a method it does not serve.
         case wrongMethod
+        /// A vLLM route asked for with a trailing slash: vLLM redirects (307) to the path without it.
+        case redirect(location: String)
+        /// Nothing is served here (404).
+        case notServed
     }
 
-    /// Matches a request line, ignoring the query and trailing slashes as the general router does.
+    /// The proxy's own routes, answered by the router behind the fast path.
+    static let generalRoutes: Set<String> = ["/", "/health", "/version", "/v1/attestation/report", "/metrics", "/v1/metrics"]
+
+    /// Matches a request line; nil for one of the proxy's own routes (`generalRoutes`).
+    ///
+    /// vLLM's routes match exactly, as vLLM matches them: with a trailing slash they redirect. The
+    /// proxy's own routes ignore trailing slashes, as the general router does.
     static func route(method: HTTPMethod, path: String) -> Route? {
-        var end = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? path.utf8.endIndex
+        let queryStart = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? path.utf8.endIndex
+        let exact = path.utf8[path.utf8.startIndex..<queryStart]
+        var end = queryStart
         while end > path.utf8.startIndex, path.utf8[path.utf8.index(before: end)] == UInt8(ascii: "/") {
             end = path.utf8.index(before: end)
         }
-        switch path.utf8[path.utf8.startIndex..<end] {
-        case let bare where bare.elementsEqual("/v1/chat/completions".utf8):
-            return method == .POST ? .completion(upstreamPath: "/v1/chat/completions") : .wrongMethod
-        case let bare where bare.elementsEqual("/v1/completions".utf8):
-            return method == .POST ? .completion(upstreamPath: "/v1/completions") : .wrongMethod
-        case let bare where bare.elementsEqual("/v1/models".utf8):
+        let bare = path.utf8[path.utf8.startIndex..<end]
+        let query = path[queryStart...].prefix { $0 != "#" }
+        if let proxied = RouteTable.route(path: exact, query: query) {
+            return method == proxied.method ? .proxied(proxied) : .wrongMethod
+        }
+        if exact.elementsEqual("/v1/models".utf8) {
             return method == .GET ? .models : .wrongMethod
-        case let bare where bare.starts(with: "/v1/signature/".utf8):
+        }
+        if end != queryStart, bare.elementsEqual("/v1/models".utf8) || RouteTable.route(path: bare, query: query) != nil {
+            return .redirect(location: String(Substring(bare)) + query)
+        }
+        if bare.starts(with: "/v1/signature/".utf8) {
             let component = bare.dropFirst("/v1/signature/".utf8.count)
-            // One path component, percent-decoded; anything else is left to the general router's 404.
+            // One path component, percent-decoded.
             guard !component.isEmpty, !component.contains(UInt8(ascii: "/")),
                 let chatID = PercentDecoding.decode(component)
-            else { return nil }
+            else { return .notServed }
             guard method == .GET else { return .wrongMethod }
             return .signature(chatID: chatID, algorithm: queryValue("signing_algo", in: path))
-        default:
-            return nil
         }
+        let own = bare.isEmpty ? "/" : String(Substring(bare))
+        return generalRoutes.contains(own) ? nil : .notServed
     }
 
     /// The first value of `name` in the query string, percent-decoded (`+` is a space, as in forms).

@@ -5,8 +5,9 @@ import SigningCore
 
 /// One request on the fast path, from its head to the last byte of its response, on one event loop.
 ///
-/// Completions are hashed over the exact bytes received and sent, and a clean exchange is recorded
-/// with the notary before its last bytes are written (docs/API.md, Completions and Signatures); `/v1/models` is relayed as is.
+/// A proxied route (`RouteTable`) is hashed over the exact bytes received and sent, and a clean exchange
+/// on a signed route is recorded with the notary before its last bytes are written (docs/API.md,
+/// Completions, Routes and Signatures); `/v1/models` and the unsigned routes are relayed as they are.
 final class ProxyExchange: UpstreamConnectionDelegate {
     private enum State {
         case readingRequest
@@ -42,6 +43,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private var retried = false
     private var upstreamKeepAlive = false
     private var upstreamSentSomething = false
+    private var upstreamContentType: String?
     private var collected: ByteBuffer?
     private var stream = StreamingExchange()
 
@@ -67,6 +69,12 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     var version: HTTPVersion { head.version }
     var method: HTTPMethod { head.method }
 
+    /// The error shape this request's client parses.
+    var envelope: ProxyRoute.Envelope {
+        if case .proxied(let proxied) = route { return proxied.envelope }
+        return .openAI
+    }
+
     // MARK: Request
 
     /// Checks what can be checked before any body byte is read.
@@ -74,22 +82,42 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     /// - Returns: an error to answer at once, without reading the body (the connection then closes);
     ///   nil to read the request on.
     func requestHead(declaresBody: Bool) -> OpenAIError? {
-        guard case .completion = route else {
-            // Only completions take a body: any other is refused before a byte of it is held.
+        guard case .proxied(let proxied) = route else {
+            // Only proxied routes take a body: any other is refused before a byte of it is held.
             if declaresBody {
-                if case .wrongMethod = route { return .methodNotAllowed }
-                return .bodyNotAllowed
+                switch route {
+                case .wrongMethod: return .methodNotAllowed
+                case .notServed: return .routeNotFound
+                // Answered like vLLM once the body is in; `requestBody` reads it without keeping it.
+                case .redirect: return nil
+                default: return .bodyNotAllowed
+                }
             }
             return nil
         }
         services.metrics.increment(.completionRequests)
         do {
-            try services.authenticator.authenticate(authorization: head.headers.first(name: "authorization"))
+            try services.authenticator.authenticate(
+                authorization: head.headers.first(name: "authorization"), apiKey: head.headers.first(name: "x-api-key"))
         } catch {
             // No body from an unauthenticated client is ever held, or even read.
             if declaresBody { return error }
             rejection = error
             return nil
+        }
+        switch proxied.body {
+        case .none:
+            if declaresBody { return .bodyNotAllowed }
+        case .multipart:
+            // vLLM parses the parts; a body that cannot be multipart is refused before it is read.
+            let type = head.headers.first(name: "content-type")?.lowercased() ?? ""
+            guard type.hasPrefix("multipart/form-data"), type.contains("boundary=") else {
+                if declaresBody { return .multipartRequired }
+                rejection = .multipartRequired
+                return nil
+            }
+        case .json:
+            break
         }
         if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > services.configuration.maxRequestSize {
             return .payloadTooLarge(limit: services.configuration.maxRequestSize)
@@ -106,6 +134,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             requestBody = nil
             return .payloadTooLarge(limit: services.configuration.maxRequestSize)
         }
+        guard case .proxied = route else { return nil }
         Self.append(buffer, to: &requestBody)
         return nil
     }
@@ -136,9 +165,13 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             answerSignature(chatID: chatID, algorithm: algorithm, until: eventLoop.now + Self.publicationWait, retryIn: .milliseconds(1))
         case .models:
             sendUpstream()
-        case .completion:
+        case .redirect(let location):
+            respondRedirect(to: location)
+        case .notServed:
+            respond(OpenAIError.routeNotFound)
+        case .proxied(let proxied):
             do {
-                try checkCompletionRequest()
+                try checkProxiedRequest(proxied)
             } catch {
                 services.metrics.increment(.rejectedRequests)
                 respond(error)
@@ -174,11 +207,18 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     }
 
     /// The request checks of docs/API.md, Completions, in the order the Python proxy applies them.
-    private func checkCompletionRequest() throws(OpenAIError) {
+    private func checkProxiedRequest(_ proxied: ProxyRoute) throws(OpenAIError) {
         if let rejection { throw rejection }
         let body = requestBody ?? ByteBuffer()
-        guard JSONCheck.isObject(body) else { throw OpenAIError.invalidJSON }
+        switch proxied.body {
+        case .json:
+            guard JSONCheck.isObject(body) else { throw OpenAIError.invalidJSON }
+        case .multipart, .none:
+            break
+        }
+        // An encrypted request can be neither read by vLLM nor forwarded in the clear.
         if Self.e2eeHeaders.contains(where: { head.headers.contains(name: $0) }) { throw OpenAIError.e2eeUnsupported }
+        guard proxied.isSigned else { return }
         // Every caller that passed authentication holds a TOKEN token and is privileged (docs/API.md, `X-Request-Hash`).
         requestHash = try Self.requestHashOverride(head.headers.first(name: "x-request-hash")) ?? StreamDigest.hex(of: body)
     }
@@ -209,9 +249,9 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 upstream = connection
                 reusedConnection = reused
                 connection.delegate = self
-                // Only a completion has a body to forward; every other route sends none (framing is the connection's).
+                // Only a proxied route has a body to forward; every other route sends none (framing is the connection's).
                 let body: ByteBuffer?
-                if case .completion = route { body = requestBody } else { body = nil }
+                if case .proxied = route { body = requestBody } else { body = nil }
                 connection.send(upstreamHead(), body: body, idleLimit: services.upstreamTimeout)
                 if retried || !reused {
                     // Nothing left to retry with: let the client connection's receive buffer be reused.
@@ -237,10 +277,18 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         let method: HTTPMethod
         let path: String
         switch route {
-        case .completion(let upstreamPath):
-            (method, path) = (.POST, upstreamPath)
-            headers.add(name: "Content-Type", value: "application/json")
-        case .models, .wrongMethod, .signature:
+        case .proxied(let proxied):
+            (method, path) = (proxied.method, proxied.upstreamPath)
+            switch proxied.body {
+            case .json:
+                headers.add(name: "Content-Type", value: "application/json")
+            case .multipart:
+                // The boundary is in the client's type; requestHead checked it is multipart.
+                headers.add(name: "Content-Type", value: head.headers.first(name: "content-type") ?? "")
+            case .none:
+                break
+            }
+        case .models, .wrongMethod, .signature, .redirect, .notServed:
             (method, path) = (.GET, "/v1/models")
         }
         return HTTPRequestHead(version: .http1_1, method: method, uri: (services.target?.basePath ?? "") + path, headers: headers)
@@ -265,15 +313,17 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 respond(OpenAIError.upstreamUnavailable)
                 return
             }
-            guard case .completion = route else {
+            guard case .proxied(let proxied) = route else {
                 state = .collecting(status: status)
                 return
             }
+            upstreamContentType = response.headers.first(name: "content-type")
             if status != 200 {
                 services.metrics.increment(.upstreamStatusErrors)
                 state = .collecting(status: status)
             } else if response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true {
                 services.metrics.increment(.streamingResponses)
+                stream = StreamingExchange(grammar: proxied.streamGrammar)
                 // HTTP/1.0 has no chunked encoding: the stream ends when the connection does.
                 if head.version.major == 1 && head.version.minor == 0 { closeAfterResponse = true }
                 state = .streaming(pendingHead: HTTPResponseHead(version: head.version, status: .ok, headers: streamHeaders()))
@@ -398,15 +448,19 @@ final class ProxyExchange: UpstreamConnectionDelegate {
 
     private func finishStream(pendingHead: HTTPResponseHead?) {
         var prepared: ExchangeNotary.PreparedRecord?
-        if stream.sawDone, let chatID = stream.chatID {
+        if case .proxied(let proxied) = route, !proxied.isSigned {
+            // An unsigned route's stream is relayed as it is.
+        } else if stream.endedCleanly, let chatID = stream.chatID {
             // Signed before the held-back end is released, visible only once it is written.
             prepared = services.notary.prepare(chatID: chatID, requestHash: requestHash, responseHash: stream.responseHash, logger: logger)
         } else {
             services.metrics.increment(.signaturesUnsigned)
-            if stream.sawDone {
-                logger.warning("stream has no chat id; left unsigned")
+            if stream.failed {
+                logger.warning("stream carried an error event; left unsigned")
+            } else if stream.sawDone {
+                logger.warning("stream has no id; left unsigned")
             } else {
-                logger.warning("upstream ended without data: [DONE]; left unsigned")
+                logger.warning("upstream ended before the stream's terminal event; left unsigned")
             }
         }
         if let pendingHead { client.writeHead(pendingHead) }
@@ -443,47 +497,73 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 return
             }
             respond(status: status, body: body)
-        case .completion where status != 200:
+        case .proxied where status != 200:
             // Non-200 answers keep their status and JSON body; nothing is signed (docs/API.md, Completions).
             guard JSONCheck.isJSON(body) else {
                 respond(OpenAIError.upstreamStatus(status))
                 return
             }
             respond(status: status, body: body)
-        case .completion:
-            guard JSONCheck.isObject(body) else {
+        case .proxied(let proxied):
+            // One pass validates the answer and finds its id.
+            let scan = body.withUnsafeReadableBytes { JSONValidator.scan($0, path: Self.idPath) }
+            guard let scan, scan.topLevel == .object || (!proxied.isSigned && scan.topLevel != .scalar) else {
+                if proxied.relaysOtherBodies {
+                    respond(status: 200, body: body, contentType: upstreamContentType ?? "application/octet-stream")
+                    return
+                }
                 services.metrics.increment(.upstreamErrors)
                 logger.warning("upstream sent a 200 that is neither JSON nor SSE")
                 respond(OpenAIError.upstreamUnavailable)
                 return
             }
+            guard proxied.isSigned else {
+                respond(status: 200, body: body)
+                return
+            }
             // Signed before the response is written, visible once it is, so an eager client never gets a 404.
             var prepared: ExchangeNotary.PreparedRecord?
-            if let chatID = TopLevelIDExtractor.stringID(in: body) {
+            if case .string(let range) = scan.member,
+                let chatID = body.withUnsafeReadableBytes({ JSONStringDecoder.decode(UnsafeRawBufferPointer(rebasing: $0[range])) }),
+                !chatID.isEmpty
+            {
                 prepared = services.notary.prepare(chatID: chatID, requestHash: requestHash, responseHash: StreamDigest.hex(of: body), logger: logger)
             } else {
                 services.metrics.increment(.signaturesUnsigned)
                 logger.warning("upstream response has no string id; left unsigned")
             }
             respond(status: 200, body: body, delivered: publisher(for: prepared))
-        case .wrongMethod, .signature:
+        case .wrongMethod, .signature, .redirect, .notServed:
             respond(OpenAIError.methodNotAllowed)
         }
     }
 
+    private static let idPath = [Array("id".utf8)]
+
     private func respond(_ error: OpenAIError) {
-        respond(status: Int(error.status.code), body: error.envelope())
+        respond(status: Int(error.status.code), body: error.envelope(envelope))
     }
 
-    /// A whole JSON answer with its length; ends the exchange.
-    private func respond(status: Int, body: ByteBuffer, delivered: ((Bool) -> Void)? = nil) {
+    /// vLLM's answer to one of its paths with a trailing slash: a 307 to the path without it.
+    private func respondRedirect(to location: String) {
+        // Relative, unlike vLLM's absolute one, which names vLLM's own address.
+        respond(status: 307, body: ByteBuffer(), location: location)
+    }
+
+    /// A whole answer with its length (JSON unless `contentType` says otherwise); ends the exchange.
+    private func respond(
+        status: Int, body: ByteBuffer, contentType: String? = nil, location: String? = nil, delivered: ((Bool) -> Void)? = nil
+    ) {
         guard !isDone else {
             delivered?(false)
             return
         }
         state = .done
-        client.writeHead(
-            FastPathRouter.jsonHead(version: head.version, status: .init(statusCode: status), length: body.readableBytes, close: closeAfterResponse))
+        var responseHead = FastPathRouter.jsonHead(
+            version: head.version, status: .init(statusCode: status), length: body.readableBytes, close: closeAfterResponse)
+        if let contentType { responseHead.headers.replaceOrAdd(name: "Content-Type", value: contentType) }
+        if let location { responseHead.headers.add(name: "Location", value: location) }
+        client.writeHead(responseHead)
         // A HEAD answer carries the headers only.
         if head.method != .HEAD { client.writeBody(body) }
         client.finish(self, closeConnection: closeAfterResponse, delivered: delivered)

@@ -40,6 +40,30 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
         return buffer
     }
 
+    /// The envelope in the shape `style`'s clients parse: Anthropic's SDKs read
+    /// `{"type":"error","error":{"type":…,"message":…}}` with their own error types.
+    func envelope(_ style: ProxyRoute.Envelope) -> ByteBuffer {
+        guard style == .anthropic else { return envelope() }
+        let anthropicType: String
+        switch status.code {
+        case 401: anthropicType = "authentication_error"
+        case 403: anthropicType = "permission_error"
+        case 404: anthropicType = "not_found_error"
+        case 413: anthropicType = "request_too_large"
+        case 429: anthropicType = "rate_limit_error"
+        case 503: anthropicType = "overloaded_error"
+        case 400..<500: anthropicType = "invalid_request_error"
+        default: anthropicType = "api_error"
+        }
+        var buffer = ByteBuffer()
+        buffer.writeString(#"{"type":"error","error":{"type":"#)
+        buffer.writeString(JSONString.quoted(anthropicType))
+        buffer.writeString(#","message":"#)
+        buffer.writeString(JSONString.quoted(message))
+        buffer.writeString("}}")
+        return buffer
+    }
+
     // MARK: The proxy's errors
 
     package static let missingAuthorization = OpenAIError(
@@ -56,7 +80,10 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
         message: "Invalid signing algorithm. Must be 'ed25519' or 'ecdsa'")
     package static let chatNotFound = OpenAIError(
         status: .notFound, type: "not_found", message: "Chat id not found or expired")
-    package static let routeNotFound = OpenAIError(status: .notFound, type: "not_found", message: "Not found")
+    package static let routeNotFound = OpenAIError(
+        status: .notFound, type: "not_found", message: "This route is not served by the proxy")
+    package static let multipartRequired = OpenAIError(
+        status: .badRequest, type: "bad_request", message: "This route takes a multipart/form-data body")
     package static let methodNotAllowed = OpenAIError(
         status: .methodNotAllowed, type: "method_not_allowed", message: "Method not allowed")
     package static let upstreamUnavailable = OpenAIError(

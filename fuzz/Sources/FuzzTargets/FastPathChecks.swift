@@ -82,7 +82,7 @@ enum FastPathChecks {
     ) {
         let routedUpstream = requests.filter { request in
             switch FastPathServices.route(method: request.head.method, path: request.head.uri) {
-            case .completion, .models: true
+            case .proxied, .models: true
             default: false
             }
         }.count
@@ -97,7 +97,7 @@ enum FastPathChecks {
     /// (a retry repeats the same one).
     private static func checkBodiesForwardedExactly(_ requests: [ClientExchangeRecorder.Request], _ upstreams: [FastPathSession.Upstream]) {
         let clientBodies = requests.filter { request in
-            if case .completion = FastPathServices.route(method: request.head.method, path: request.head.uri) { return request.ended }
+            if case .proxied = FastPathServices.route(method: request.head.method, path: request.head.uri) { return request.ended }
             return false
         }.map(\.body)
         let sent = upstreams.flatMap(\.recorder.requests).filter { $0.head.method == .POST }.sorted { $0.sequence < $1.sequence }
@@ -139,7 +139,7 @@ enum FastPathChecks {
         let answers = upstreams.flatMap(\.recorder.responses).filter { $0.solicited && $0.head.status.code == 200 }
         for (request, response) in zip(requests, responses) where response.head.status.code == 200 {
             switch FastPathServices.route(method: request.head.method, path: request.head.uri) {
-            case .completion, .models: break
+            case .proxied, .models: break
             default: continue
             }
             if request.head.method == .HEAD { continue }
@@ -176,7 +176,11 @@ enum FastPathChecks {
         let resets = session.resets
         var delivered: [Delivered] = []
         for (request, response) in zip(requests, responses) where response.head.status.code == 200 && response.delivered {
-            guard case .completion = FastPathServices.route(method: request.head.method, path: request.head.uri) else { continue }
+            // The reference reads the chat grammar (`data:` ids, `[DONE]`), which every signed route but
+            // Responses and Messages uses.
+            guard case .proxied(let route) = FastPathServices.route(method: request.head.method, path: request.head.uri),
+                route.isSigned, route.streamGrammar == .chat
+            else { continue }
             var requestHashes: Set<String> = [Hex.encode(SHA256.hash(data: request.body))]
             for value in request.head.headers["x-request-hash"] {
                 requestHashes.insert(value.trimmingWhitespace().lowercased())
