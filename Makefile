@@ -121,5 +121,24 @@ attack: chaos-build venv
 	benchmarks/.build/release/chaos attack --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" \
 	  --python $(VENV)/bin/python $(ATTACK_ARGS)
 
+## image: the signing-proxy image (and its test doubles) from a clean export of HEAD, with podman/buildah as root,
+## on locally made stand-ins for the base images (docs/DEPLOY.md, "Building here without a registry"); installs
+## what is missing (apt). Prints digest, image id, size and build time. About one release build of CPU.
+## image-test: runs that image and checks it from outside (health, uid, refusal, keys, signed completion, report).
+## compose-test: docker-compose.ci.yaml under docker-compose against podman; a verified completion through it.
+## image-repro: one more build from scratch; fails unless digest and image id equal those of `make image`.
+.PHONY: image image-test compose-test image-repro
+image:
+	deploy/image-build.sh
+
+image-test:
+	deploy/image-test.sh
+
+compose-test:
+	deploy/compose-test.sh
+
+image-repro:
+	deploy/image-repro.sh
+
 clean:
 	rm -rf .build $(VENV)

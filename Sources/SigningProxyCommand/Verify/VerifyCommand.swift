@@ -11,6 +11,6 @@ struct VerifyCommand: AsyncParsableCommand {
             --fetch-collateral online) and NVIDIA NRAS needs --nras (online); without them those checks are \
             reported as skipped, never as passed.
             """,
-        subcommands: [VerifyQuoteCommand.self, VerifyReportCommand.self, VerifyChatCommand.self]
+        subcommands: [VerifyQuoteCommand.self, VerifyReportCommand.self, VerifyChatCommand.self, VerifyImageCommand.self]
     )
 }
