@@ -15,7 +15,7 @@ package struct MockVLLMConfiguration: Sendable {
     package var maxModelLength: Int
     /// Pause between two stream events (after the first), to pace a stream like a real model.
     package var delay: Duration
-    /// Pause before the response head of completion and model requests, to trip header timeouts.
+    /// Pause before the response head of model-route and `/v1/models` requests, to trip header timeouts.
     package var headerDelay: Duration
     /// Write every body piece in several writes, split inside `data: `, inside the JSON, inside a
     /// multi-byte UTF-8 sequence and before the final `\n\n`.
@@ -24,16 +24,18 @@ package struct MockVLLMConfiguration: Sendable {
     /// connection without ending the body: a chunked body loses its terminating chunk. 0 cuts right
     /// after the response head.
     package var failAfter: Int?
-    /// Answer every completion request with this status and a vLLM-style error body.
+    /// Answer every request to a model route (completions, Responses, Messages, speech, pooling, tokenizer)
+    /// with this status and a vLLM-style error body (the Messages API's shape on its routes).
     package var forcedStatus: Int?
     /// Answer every completion request with these exact bytes instead of generating.
     package var replay: MockVLLMReplay?
     /// Largest request body accepted; larger bodies get 413.
     package var maxRequestBodySize: Int
-    /// Honour the mock-only request fields `mock_fail_after`, `mock_delay_ms` and `mock_header_delay_ms` of
-    /// a completion request (the first two override `failAfter` and `delay` for that request, the third
-    /// delays its head), so one server can mix clean answers with cuts and pacing (the chaos soak). Off by default: the fields are then ignored, as vLLM ignores
-    /// unknown fields.
+    /// Honour the mock-only request fields of a model request (``RequestFaults``): `mock_fail_after` and
+    /// `mock_delay_ms` override `failAfter` and `delay` for that request, `mock_header_delay_ms` delays its
+    /// head, `mock_terminal` replaces the terminal event of a Responses or Messages stream. One server can
+    /// then mix clean answers with cuts and pacing (the chaos soak). Off by default: the fields are then
+    /// ignored, as vLLM ignores unknown fields.
     package var requestFaults: Bool
     /// Append one JSON line per request received to this file (see ``MockVLLMRequestLog``), so a test in
     /// another process can count what reached the upstream and match answers to requests.

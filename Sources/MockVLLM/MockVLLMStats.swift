@@ -14,6 +14,8 @@ package final class MockVLLMStats: Sendable {
         package var requests = 0
         /// Requests to `/v1/chat/completions` and `/v1/completions`.
         package var completionRequests = 0
+        /// Requests to vLLM's administrative routes (`/sleep`, `/load_lora_adapter`, …).
+        package var adminRequests = 0
         package var streamsStarted = 0
         package var streamsCompleted = 0
         /// Streams that ended because the client went away before the end.
@@ -87,6 +89,10 @@ package final class MockVLLMStats: Sendable {
             $0.lastRequestHeaders = headers
             $0.lastRequestBody = body
         }
+    }
+
+    func recordAdminRequest() {
+        self.state.withLock { $0.adminRequests += 1 }
     }
 
     func recordStreamStarted() {

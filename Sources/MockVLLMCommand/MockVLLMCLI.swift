@@ -11,8 +11,13 @@ struct MockVLLMCLI: AsyncParsableCommand {
         commandName: "mock-vllm",
         abstract: "Serve vLLM-style completions (exact vLLM 0.32 framing) with injectable faults.",
         discussion: """
-            Routes: POST /v1/chat/completions, POST /v1/completions (streaming and not), GET /v1/models, \
-            GET /metrics, GET /health. Once bound, prints one line to stdout: \
+            Routes (one model serves them all): POST /v1/chat/completions, /v1/completions, /v1/responses, \
+            /v1/messages (streaming and not), /v1/messages/count_tokens, /v1/embeddings, /pooling, /classify, \
+            /score, /v1/score, /rerank, /v1/rerank, /v2/rerank, /tokenize, /detokenize, \
+            /v1/audio/transcriptions, /v1/audio/translations (multipart; stream=true streams); \
+            GET /v1/responses/{id}, POST /v1/responses/{id}/cancel; GET /v1/models, /metrics, /health; \
+            vLLM's administrative routes (/sleep, /wake_up, /reset_prefix_cache, /scale_elastic_ep, \
+            /load_lora_adapter, …) answer 200 with no body. Once bound, prints one line to stdout: \
             mock-vllm listening on http://HOST:PORT
             """
     )
@@ -44,7 +49,7 @@ struct MockVLLMCLI: AsyncParsableCommand {
     )
     var failAfter: Int?
 
-    @Option(help: "Answer every completion request with this HTTP status (400-599) and a vLLM-style error body.")
+    @Option(help: "Answer every model request (completions, Responses, Messages, pooling, …) with this HTTP status (400-599) and a vLLM-style error body.")
     var status: Int?
 
     @Option(name: .customLong("header-delay-ms"), help: "Milliseconds to wait before sending a response head.")
@@ -55,7 +60,10 @@ struct MockVLLMCLI: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("request-faults"),
-        help: "Honour the mock-only request fields mock_fail_after, mock_delay_ms and mock_header_delay_ms (per-request cuts and pacing)."
+        help: """
+            Honour the mock-only request fields mock_fail_after, mock_delay_ms and mock_header_delay_ms (per-request cuts \
+            and pacing), and mock_terminal (incomplete, failed or error: how a Responses or Messages stream ends).
+            """
     )
     var requestFaults = false
 

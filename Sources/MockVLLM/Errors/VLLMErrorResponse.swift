@@ -24,6 +24,17 @@ struct VLLMErrorResponse: Error, Sendable, Hashable {
         return output
     }
 
+    /// The same error as the Messages API words it (`vllm-routes/error-messages-unknown-model`):
+    /// `{"type":"error","error":{"type","message"}}`, without `param` and `code`.
+    var anthropicBody: [UInt8] {
+        var output: [UInt8] = Array(#"{"type":"error","error":{"type":"#.utf8)
+        output += JSONText.quoted(self.type)
+        output += Array(#","message":"#.utf8)
+        output += JSONText.quoted(self.message)
+        output += Array("}}".utf8)
+        return output
+    }
+
     /// 404 for a `model` the server does not serve (`error-unknown-model`).
     static func modelNotFound(requested: String, served: String) -> Self {
         .init(
@@ -34,14 +45,15 @@ struct VLLMErrorResponse: Error, Sendable, Hashable {
         )
     }
 
-    /// 400 for `max_tokens` beyond the context length (`error-too-long`, also for streaming requests).
-    static func maxTokensTooLarge(requested: Int, maxModelLength: Int) -> Self {
+    /// 400 for `max_tokens` beyond the context length (`error-too-long`, also for streaming requests); the
+    /// Responses API names its own field (`vllm-routes/error-responses-stream-too-long`).
+    static func maxTokensTooLarge(requested: Int, maxModelLength: Int, field: String = "max_tokens") -> Self {
         .init(
             status: 400,
-            message: "max_tokens=\(requested) cannot be greater than max_model_len=\(maxModelLength). "
-                + "Please request fewer output tokens. (parameter=max_tokens, value=\(requested))",
+            message: "\(field)=\(requested) cannot be greater than max_model_len=\(maxModelLength). "
+                + "Please request fewer output tokens. (parameter=\(field), value=\(requested))",
             type: "BadRequestError",
-            param: "max_tokens"
+            param: field
         )
     }
 
@@ -77,6 +89,49 @@ struct VLLMErrorResponse: Error, Sendable, Hashable {
             param: location
         )
     }
+
+    /// 400 for a required field the request lacks, worded as pydantic's `missing` error.
+    static func missingField(_ field: String) -> Self {
+        .init(
+            status: 400,
+            message: "1 validation error:\n  {'type': 'missing', 'loc': 'body.\(field)', 'msg': 'Field required'}",
+            type: "Bad Request",
+            param: "body.\(field)"
+        )
+    }
+
+    /// 400 for a request vLLM refuses after validation (`message` as vLLM words it).
+    static func badRequest(_ message: String, param: String? = nil) -> Self {
+        .init(status: 400, message: message, type: "BadRequestError", param: param)
+    }
+
+    /// 400 for a stored-response id without vLLM's `resp_` prefix.
+    static func invalidResponseID(_ id: String) -> Self {
+        .init(
+            status: 400,
+            message: "Invalid 'response_id': '\(id)'. Expected an ID that begins with 'resp'.",
+            type: "invalid_request_error",
+            param: "response_id"
+        )
+    }
+
+    /// 404 for a stored-response id the server does not hold.
+    static func responseNotFound(_ id: String) -> Self {
+        .init(
+            status: 404,
+            message: "Response with id '\(id)' not found.",
+            type: "invalid_request_error",
+            param: "response_id"
+        )
+    }
+
+    /// 400 for cancelling a response that was not created in the background (all of the mock's).
+    static let cannotCancelSynchronous = Self(
+        status: 400,
+        message: "Cannot cancel a synchronous response.",
+        type: "invalid_request_error",
+        param: "response_id"
+    )
 
     /// 413 for a request body larger than the mock accepts.
     static func bodyTooLarge(limit: Int) -> Self {

@@ -20,13 +20,11 @@ struct CompletionRequest: Sendable, Hashable {
     let completionTokens: Int
     /// A deterministic estimate of the prompt's token count (see ``estimatePromptTokens(_:kind:)``).
     let promptTokens: Int
-    /// `mock_fail_after`, read only with ``MockVLLMConfiguration/requestFaults``: overrides `failAfter`.
-    var faultFailAfter: Int? = nil
-    /// `mock_delay_ms`, read only with ``MockVLLMConfiguration/requestFaults``: overrides `delay`.
-    var faultDelay: Duration? = nil
-    /// `mock_header_delay_ms`, read only with ``MockVLLMConfiguration/requestFaults``: a pause before this
-    /// answer's head, like the time a real model takes to generate a non-streamed answer.
-    var faultHeaderDelay: Duration? = nil
+    /// The mock-only fault fields of the request (``RequestFaults``).
+    var faults = RequestFaults()
+
+    /// `mock_header_delay_ms`: a pause before this answer's head.
+    var faultHeaderDelay: Duration? { self.faults.headerDelay }
 
     /// Parses and validates a request body, in vLLM's order: JSON syntax, object shape, field types,
     /// model name, then `max_tokens` against the context length.
@@ -80,28 +78,16 @@ struct CompletionRequest: Sendable, Hashable {
             completionTokens: completionTokens,
             promptTokens: Self.estimatePromptTokens(document, kind: kind)
         )
-        if configuration.requestFaults {
-            for field in ["mock_fail_after", "mock_delay_ms", "mock_header_delay_ms"] {
-                guard let value = document[field], value != .null else { continue }
-                guard let number = value.integerValue, number >= 0 else {
-                    return .failure(.invalidField(field, expected: "a valid non-negative integer"))
-                }
-                switch field {
-                case "mock_fail_after": parsed.faultFailAfter = number
-                case "mock_delay_ms": parsed.faultDelay = .milliseconds(number)
-                default: parsed.faultHeaderDelay = .milliseconds(number)
-                }
-            }
+        switch RequestFaults.parse(configuration: configuration, field: { document[$0] }) {
+        case .success(let faults): parsed.faults = faults
+        case .failure(let error): return .failure(error)
         }
         return .success(parsed)
     }
 
     /// The server's configuration with this request's fault fields applied.
     func effective(_ configuration: MockVLLMConfiguration) -> MockVLLMConfiguration {
-        var effective = configuration
-        if let failAfter = self.faultFailAfter { effective.failAfter = failAfter }
-        if let delay = self.faultDelay { effective.delay = delay }
-        return effective
+        self.faults.applied(to: configuration)
     }
 
     /// Estimates prompt tokens without a tokenizer: one token per started 5 bytes of text, plus a chat

@@ -46,6 +46,12 @@ enum JSONText {
         output.append(contentsOf: String(value).utf8)
     }
 
+    /// Appends `value` as Python's `repr(float)` writes it (`0.0`, `1.0`, `-0.0752…`, `1e-05`): the
+    /// shortest digits that round-trip, which Swift's `description` also produces for finite values.
+    static func appendFloat(_ value: Double, to output: inout [UInt8]) {
+        output.append(contentsOf: (value.isFinite ? value.description : "NaN").utf8)
+    }
+
     /// Lowercase hexadecimal digits, indexed by nibble.
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

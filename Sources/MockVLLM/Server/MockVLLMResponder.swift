@@ -14,22 +14,48 @@ struct MockVLLMResponder: HTTPResponder {
 
     let configuration: MockVLLMConfiguration
     let stats: MockVLLMStats
+    /// The Responses API answers kept for `GET /v1/responses/{id}`.
+    let responseStore = ResponseStore()
     /// Where each request is logged, when ``MockVLLMConfiguration/requestLogPath`` is set.
     var requestLog: MockVLLMRequestLog? = nil
 
     func respond(to request: Request, context: Context) async throws -> Response {
         self.stats.recordRequest()
-        if let requestLog = self.requestLog, !Self.completionPaths.contains(request.uri.path) || request.method != .post {
-            // Completions are logged once their body is read, with the id they are answered with.
+        let path = request.uri.path
+        if let requestLog = self.requestLog, !Self.bodyPaths.contains(path) || request.method != .post {
+            // Requests with a body are logged once it is read, with the id they are answered with.
             self.log(request, to: requestLog, body: nil, id: nil)
         }
-        switch request.uri.path {
+        switch path {
         case "/v1/chat/completions":
             guard request.method == .post else { return Self.methodNotAllowed }
             return try await self.completion(.chat, request: request, context: context)
         case "/v1/completions":
             guard request.method == .post else { return Self.methodNotAllowed }
             return try await self.completion(.text, request: request, context: context)
+        case "/v1/responses":
+            guard request.method == .post else { return Self.methodNotAllowed }
+            return try await self.responses(request: request, context: context)
+        case "/v1/messages", "/v1/messages/count_tokens":
+            guard request.method == .post else { return Self.methodNotAllowed }
+            return try await self.messages(request: request, context: context, countingOnly: path.hasSuffix("/count_tokens"))
+        case "/v1/audio/transcriptions", "/v1/audio/translations":
+            guard request.method == .post else { return Self.methodNotAllowed }
+            return try await self.audio(path.hasSuffix("/transcriptions") ? .transcribe : .translate, request: request, context: context)
+        case _ where Self.poolingRoutes[path] != nil:
+            guard request.method == .post, let kind = Self.poolingRoutes[path] else { return Self.methodNotAllowed }
+            return try await self.pooling(kind, request: request, context: context)
+        case "/tokenize", "/detokenize":
+            guard request.method == .post else { return Self.methodNotAllowed }
+            return try await self.tokenizer(detokenize: path == "/detokenize", request: request, context: context)
+        case _ where Self.adminPaths.contains(path):
+            guard request.method == .post else { return Self.methodNotAllowed }
+            self.stats.recordAdminRequest()
+            return Response(status: .ok, headers: Self.plainHeaders)
+        case "/is_sleeping":
+            guard request.method == .get else { return Self.methodNotAllowed }
+            self.stats.recordAdminRequest()
+            return Self.json(status: 200, body: ByteBuffer(string: #"{"is_sleeping":false}"#))
         case "/v1/models":
             guard request.method == .get else { return Self.methodNotAllowed }
             self.stats.recordAPIRequest(path: "/v1/models", headers: request.headers, body: ByteBuffer(), isCompletion: false)
@@ -41,10 +67,52 @@ struct MockVLLMResponder: HTTPResponder {
         case "/metrics":
             guard request.method == .get else { return Self.methodNotAllowed }
             return Response(status: .ok, headers: Self.metricsHeaders, body: .init(byteBuffer: self.metricsBody()))
+        case _ where path.count > 1 && path.hasSuffix("/") && Self.servedPaths.contains(String(path.dropLast())):
+            return Self.redirectWithoutSlash(request)
+        case _ where path.hasPrefix("/v1/responses/"):
+            return self.storedResponse(path: path, request: request)
         default:
             return Self.notFound
         }
     }
+
+    /// Every fixed path the mock serves.
+    static let servedPaths = Self.bodyPaths.union(Self.adminPaths).union(["/v1/models", "/health", "/metrics", "/is_sleeping"])
+
+    /// FastAPI's answer to a served path with a trailing slash (`vllm-routes/chat-trailing-slash`): a 307 with
+    /// an empty body to the absolute URL without the slash, at the address the request was sent to.
+    static func redirectWithoutSlash(_ request: Request) -> Response {
+        let host = request.head.authority ?? "127.0.0.1"
+        var location = "http://\(host)\(request.uri.path.dropLast())"
+        if let query = request.uri.query, !query.isEmpty { location += "?" + query }
+        return Response(
+            status: .init(code: 307, reasonPhrase: "Temporary Redirect"),
+            headers: [.location: location, .vary: "Origin"]
+        )
+    }
+
+    /// The routes whose request body is read (and logged with it).
+    static let bodyPaths = Set<String>([
+        "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/messages", "/v1/messages/count_tokens",
+        "/v1/audio/transcriptions", "/v1/audio/translations", "/tokenize", "/detokenize",
+    ]).union(Self.poolingRoutes.keys)
+
+    /// vLLM's pooling routes, as it serves them.
+    static let poolingRoutes: [String: PoolingRequest.Kind] = [
+        "/v1/embeddings": .embeddings,
+        "/pooling": .pooling,
+        "/classify": .classify,
+        "/score": .score, "/v1/score": .score,
+        "/rerank": .rerank, "/v1/rerank": .rerank, "/v2/rerank": .rerank,
+    ]
+
+    /// vLLM's administrative routes (development mode): they answer 200 with no body here, and count in
+    /// ``MockVLLMStats/Snapshot/adminRequests``, so a test can tell whether one reached the upstream.
+    static let adminPaths: Set<String> = [
+        "/sleep", "/wake_up", "/reset_prefix_cache", "/reset_mm_cache", "/collective_rpc", "/scale_elastic_ep",
+        "/is_scaling_elastic_ep", "/load_lora_adapter", "/unload_lora_adapter", "/start_profile", "/stop_profile",
+        "/pause", "/resume",
+    ]
 
     // MARK: - Completions
 
@@ -110,7 +178,7 @@ struct MockVLLMResponder: HTTPResponder {
         )
     }
 
-    private func log(_ request: Request, to requestLog: MockVLLMRequestLog, body: ByteBuffer?, id: String?) {
+    func log(_ request: Request, to requestLog: MockVLLMRequestLog, body: ByteBuffer?, id: String?) {
         requestLog.record(
             method: request.method.rawValue,
             path: request.uri.path,
@@ -120,8 +188,6 @@ struct MockVLLMResponder: HTTPResponder {
             id: id
         )
     }
-
-    private static let completionPaths: Set<String> = ["/v1/chat/completions", "/v1/completions"]
 
     private func replayResponse(_ replay: MockVLLMReplay, channel: any Channel) -> Response {
         var headers = Self.plainHeaders
@@ -138,7 +204,7 @@ struct MockVLLMResponder: HTTPResponder {
 
     /// A body of known pieces: chunked for an event stream, with `content-length` otherwise; a single
     /// buffer when no pacing or fault applies.
-    private func piecewise(
+    func piecewise(
         status: HTTPResponse.Status,
         headers: HTTPFields,
         pieces: [ByteBuffer],
@@ -166,7 +232,7 @@ struct MockVLLMResponder: HTTPResponder {
         )
     }
 
-    private func waitBeforeHead() async throws {
+    func waitBeforeHead() async throws {
         if self.configuration.headerDelay > .zero {
             try await Task.sleep(for: self.configuration.headerDelay)
         }
@@ -220,7 +286,7 @@ struct MockVLLMResponder: HTTPResponder {
 
     // MARK: - Canned responses
 
-    private static func json(status: Int, body: ByteBuffer) -> Response {
+    static func json(status: Int, body: ByteBuffer) -> Response {
         Response(
             status: Self.status(status),
             headers: Self.jsonHeaders,
@@ -228,25 +294,25 @@ struct MockVLLMResponder: HTTPResponder {
         )
     }
 
-    private static func status(_ code: Int) -> HTTPResponse.Status {
+    static func status(_ code: Int) -> HTTPResponse.Status {
         HTTPResponse.Status(code: code, reasonPhrase: VLLMErrorResponse.reasonPhrase(for: code) ?? "")
     }
 
-    private static func error(_ error: VLLMErrorResponse) -> Response {
+    static func error(_ error: VLLMErrorResponse) -> Response {
         Self.json(status: error.status, body: ByteBuffer(bytes: error.body))
     }
 
     /// FastAPI's answer for an unknown route.
-    private static let notFound = Self.json(status: 404, body: ByteBuffer(string: #"{"detail":"Not Found"}"#))
+    static let notFound = Self.json(status: 404, body: ByteBuffer(string: #"{"detail":"Not Found"}"#))
     /// FastAPI's answer for a known route with the wrong method.
-    private static let methodNotAllowed = Self.json(status: 405, body: ByteBuffer(string: #"{"detail":"Method Not Allowed"}"#))
+    static let methodNotAllowed = Self.json(status: 405, body: ByteBuffer(string: #"{"detail":"Method Not Allowed"}"#))
 
-    private static let plainHeaders: HTTPFields = [.vary: "Origin"]
-    private static let jsonHeaders: HTTPFields = [.contentType: "application/json", .vary: "Origin"]
-    private static let eventStreamHeaders: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .vary: "Origin"]
+    static let plainHeaders: HTTPFields = [.vary: "Origin"]
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json", .vary: "Origin"]
+    static let eventStreamHeaders: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .vary: "Origin"]
     private static let metricsHeaders: HTTPFields = [.contentType: "text/plain; version=0.0.4; charset=utf-8"]
 
-    private static func unixTime() -> Int {
+    static func unixTime() -> Int {
         Int(Date().timeIntervalSince1970)
     }
 }

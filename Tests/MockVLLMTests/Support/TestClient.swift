@@ -18,10 +18,15 @@ struct TestResponse {
 
 /// Requests against a local mock through AsyncHTTPClient's shared client.
 enum TestClient {
-    static func post(port: Int, path: String = "/v1/chat/completions", body: String) async throws -> TestResponse {
+    static func post(
+        port: Int,
+        path: String = "/v1/chat/completions",
+        body: String,
+        contentType: String = "application/json"
+    ) async throws -> TestResponse {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(string: body))
         return try await self.execute(request)
     }
