@@ -35,27 +35,32 @@ COPY deploy/Package.resolved ./Package.resolved
 RUN swift package resolve --force-resolved-versions
 
 COPY . .
+# BUILD_TEST_DOUBLES=1 (make image) also builds mock-vllm and dstack-simulator for the test-doubles target, in the
+# same step: a later step could not reuse this one's objects, because a reproducible build (--timestamp 0) resets
+# every file time. Only /staging reaches the image, so the image is the same either way.
+ARG BUILD_TEST_DOUBLES=0
 RUN swift build -c release --product signing-proxy --static-swift-stdlib \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/signing-proxy" /staging/ \
-    && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/
+    && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/ \
+    && if [ "$BUILD_TEST_DOUBLES" = 1 ]; then \
+         swift build -c release --product mock-vllm --static-swift-stdlib \
+         && swift build -c release --product dstack-simulator --static-swift-stdlib \
+         && mkdir -p /doubles/Fixtures \
+         && cp "$(swift build -c release --show-bin-path)/mock-vllm" "$(swift build -c release --show-bin-path)/dstack-simulator" /doubles/ \
+         && cp -r Fixtures/dstack /doubles/Fixtures/; \
+       fi
 
 # ---------------------------------------------------------------------------------------------------
-# Test doubles for the image and compose tests (`--target test-doubles`): mock-vllm and dstack-simulator with
-# the dstack fixtures. A default build (no --target) skips these two stages; nothing from them is in the image.
-FROM build AS test-doubles-build
-RUN swift build -c release --static-swift-stdlib \
-    && mkdir -p /doubles/Fixtures \
-    && cp "$(swift build -c release --show-bin-path)/mock-vllm" "$(swift build -c release --show-bin-path)/dstack-simulator" /doubles/ \
-    && cp -r Fixtures/dstack /doubles/Fixtures/
-
+# Test doubles for the image and compose tests (`--target test-doubles --build-arg BUILD_TEST_DOUBLES=1`):
+# mock-vllm and dstack-simulator with the dstack fixtures. A default build skips this stage.
 FROM ${RUNTIME_IMAGE} AS test-doubles
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends libsecp256k1-1 libstdc++6 zlib1g \
     && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log
 WORKDIR /doubles
-COPY --from=test-doubles-build /doubles/ /doubles/
+COPY --from=build /doubles/ /doubles/
 ENV PATH=/doubles:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE_DIR="${IMAGE_STATE_DIR:-$REPO_ROOT/.build-image}"
 IMAGE_NAME="${IMAGE_NAME:-localhost/signing-proxy}"
 DOUBLES_NAME="${DOUBLES_NAME:-localhost/signing-proxy-test-doubles}"
-SWIFT_TOOLCHAIN="${SWIFT_TOOLCHAIN:-/opt/swift}"
+# The host's toolchain root (the directory holding usr/bin/swift), mounted into the Swift build stand-in.
+SWIFT_TOOLCHAIN="${SWIFT_TOOLCHAIN:-$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v swift || echo /opt/swift/usr/bin/swift)")")")")}"
+# A local mirror of the Swift packages' git repositories (owner/name.git), used instead of GitHub when present.
 SWIFT_PACKAGE_MIRROR="${SWIFT_PACKAGE_MIRROR:-/opt/swift-packages}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DEBIAN_SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
@@ -61,15 +63,21 @@ events_logger = "file"'
     fi
 }
 
-## The commit the image is built from: HEAD, never the working tree (others' uncommitted edits stay out).
-source_commit() { git -C "$REPO_ROOT" rev-parse HEAD; }
+## The commit the image is built from: IMAGE_COMMIT, else HEAD; never the working tree (uncommitted edits stay out).
+source_commit() { git -C "$REPO_ROOT" rev-parse --verify "${IMAGE_COMMIT:-HEAD}^{commit}"; }
 
-## A clean export of HEAD in $1 (replaced): exactly the committed files.
-export_head() {
-    local target="$1"
+## A clean export of commit $2 in $1 (replaced): exactly the committed files.
+export_commit() {
+    local target="$1" commit="$2"
     rm -rf "$target"
     mkdir -p "$target"
-    git -C "$REPO_ROOT" archive --format=tar HEAD | tar -x -C "$target"
+    git -C "$REPO_ROOT" archive --format=tar "$commit" | tar -x -C "$target"
+}
+
+## What the last `make image` built: sets built_commit, built_digest, built_id, built_image, built_doubles.
+read_last_build() {
+    [ -f "$STATE_DIR/last-build" ] || return 1
+    read -r built_commit built_digest built_id built_image built_doubles <"$STATE_DIR/last-build"
 }
 
 ## debian:bookworm-slim: a minbase Debian 12 made with mmdebstrap, without docs and man pages as the official
@@ -99,7 +107,7 @@ make_debian_base() {
     rm -f "$dir/rootfs.tar"
 }
 
-## swift:6.3-bookworm: the official Swift image's apt dependencies on the Debian stand-in, with the host
+## swift:6.3-bookworm: the official Swift image's apt packages (its bookworm Dockerfile's list) on the Debian stand-in, with the host
 ## toolchain bind-mounted read-only at build time (nothing of it lands in a layer). The paths the Dockerfile
 ## uses (`swift` on PATH, /usr/libexec/swift) point into that mount.
 make_swift_base() {
@@ -115,9 +123,9 @@ make_swift_base() {
 FROM docker.io/library/debian:bookworm-slim
 RUN export DEBIAN_FRONTEND=noninteractive \\
     && apt-get -q update \\
-    && apt-get -q install -y --no-install-recommends binutils git gnupg2 libc6-dev libcurl4-openssl-dev \\
-       libedit2 libgcc-12-dev libpython3-dev libsqlite3-0 libstdc++-12-dev libxml2-dev libz3-dev pkg-config \\
-       tzdata zlib1g-dev ca-certificates \\
+    && apt-get -q install -y --no-install-recommends binutils-gold gcc libc6-dev libstdc++-12-dev libicu-dev \\
+       libcurl4-openssl-dev libedit-dev libsqlite3-dev libncurses-dev libpython3-dev libxml2-dev pkg-config \\
+       uuid-dev zlib1g-dev tzdata git ca-certificates \\
     && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log \\
     && mkdir -p /usr/libexec && ln -s $SWIFT_TOOLCHAIN/usr/libexec/swift /usr/libexec/swift
 ENV PATH=$SWIFT_TOOLCHAIN/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -141,13 +149,11 @@ write_build_gitconfig() {
 build_image() {
     local context="$1" tag="$2"
     shift 2
-    local gitconfig
-    gitconfig="$(write_build_gitconfig)"
-    podman build --format oci --timestamp 0 --pull=never \
-        -v "$SWIFT_TOOLCHAIN:$SWIFT_TOOLCHAIN:ro" \
-        -v "$SWIFT_PACKAGE_MIRROR:$SWIFT_PACKAGE_MIRROR:ro" \
-        -v "$gitconfig:/etc/gitconfig:ro" \
-        -t "$tag" "$@" "$context"
+    local mounts=(-v "$SWIFT_TOOLCHAIN:$SWIFT_TOOLCHAIN:ro")
+    if [ -d "$SWIFT_PACKAGE_MIRROR" ]; then
+        mounts+=(-v "$SWIFT_PACKAGE_MIRROR:$SWIFT_PACKAGE_MIRROR:ro" -v "$(write_build_gitconfig):/etc/gitconfig:ro")
+    fi
+    podman build --format oci --timestamp 0 --pull=never "${mounts[@]}" -t "$tag" "$@" "$context"
 }
 
 ## Manifest digest and image id (config digest) of a local image.
