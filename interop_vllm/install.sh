@@ -38,7 +38,7 @@ if ! "$VENV/bin/python" -c 'import torch, sys; sys.exit(torch.__version__ != "2.
   fi
 fi
 # torch's own dependencies (--no-deps left them out).
-"${PIP[@]}" install -q filelock typing-extensions sympy networkx jinja2 fsspec
+"${PIP[@]}" install -q filelock typing-extensions sympy networkx jinja2 fsspec "setuptools>=77.0.3"
 # With torch 2.13.0+cpu installed, pip keeps it (it satisfies the pin) and resolves the rest from PyPI.
 "${PIP[@]}" install -q "$VLLM_SPEC" "$TORCH_SPEC" -r interop_vllm/requirements.txt
 "${PIP[@]}" uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
