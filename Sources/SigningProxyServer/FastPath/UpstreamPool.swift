@@ -120,7 +120,9 @@ final class UpstreamPool: @unchecked Sendable {
         if let connector { return connector.connect(eventLoop, initialize) }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // tcpOption, not socketOption: TCP_NODELAY at the SOL_SOCKET level is SO_DEBUG, which needs CAP_NET_ADMIN,
+            // so every upstream connect failed in a container (found by the image test, docs/DEPLOY.md).
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: FastPathServices.receiveAllocator)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try initialize(channel) } }
         return bootstrap.connect(host: target.host, port: target.port)
