@@ -19,6 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
             VLLM_PROXY_MAX_CONNECTIONS (client limits), ATTESTATION_CACHE_TTL, ATTESTATION_MAX_PENDING,
             ATTESTATION_REQUIRE_AUTH, GPU_NO_HW_MODE, TLS_CERT_PATH, TLS_KEY_PATH, LOG_FORMAT (text|json).
             Keys come from the dstack guest agent; without a reachable agent, serve refuses to start unless --dev is given.
+            Routes signed: /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages, /v1/embeddings,
+            /v1/rerank, /rerank, /v2/rerank, /v1/score, /score, /pooling, /classify, /v1/audio/transcriptions,
+            /v1/audio/translations. Relayed unsigned: /tokenize, /detokenize, /v1/messages/count_tokens,
+            GET /v1/responses/{id}, POST /v1/responses/{id}/cancel, GET /v1/models. The proxy's own: /, /health,
+            /version, /metrics, /v1/metrics, /v1/signature/{id}, /v1/attestation/report. Anything else is 404.
             """
     )
 
