@@ -43,17 +43,18 @@ RUN swift build -c release --product signing-proxy --static-swift-stdlib \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/signing-proxy" /staging/ \
     && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/ \
+    && mkdir -p /doubles/Fixtures \
     && if [ "$BUILD_TEST_DOUBLES" = 1 ]; then \
          swift build -c release --product mock-vllm --static-swift-stdlib \
          && swift build -c release --product dstack-simulator --static-swift-stdlib \
-         && mkdir -p /doubles/Fixtures \
          && cp "$(swift build -c release --show-bin-path)/mock-vllm" "$(swift build -c release --show-bin-path)/dstack-simulator" /doubles/ \
          && cp -r Fixtures/dstack /doubles/Fixtures/; \
        fi
 
 # ---------------------------------------------------------------------------------------------------
 # Test doubles for the image and compose tests (`--target test-doubles --build-arg BUILD_TEST_DOUBLES=1`):
-# mock-vllm and dstack-simulator with the dstack fixtures. A default build skips this stage.
+# mock-vllm and dstack-simulator with the dstack fixtures. A default build skips this stage (a builder that builds
+# every stage gets it empty).
 FROM ${RUNTIME_IMAGE} AS test-doubles
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
