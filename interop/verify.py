@@ -23,9 +23,30 @@ def first_chat_id(body: bytes, streamed: bool) -> str:
     raise AssertionError("no chat id in stream")
 
 
-def check_signatures(base: str, request_bytes: bytes, response_bytes: bytes, streamed: bool, model_prefix: bool = False):
-    """Recomputes both hashes and verifies both signatures the way a user would."""
-    chat_id = first_chat_id(response_bytes, streamed)
+def answer_id(body: bytes, streamed: bool) -> str:
+    """The id a signature is filed under, on any signed route: the top-level `id` of a JSON answer; in a
+    stream, the first event's `id`, or its `response.id` (Responses API) or `message.id` (Messages API)."""
+    import json
+
+    if not streamed:
+        return json.loads(body)["id"]
+    for line in body.split(b"\n"):
+        if line.startswith(b"data: ") and line != b"data: [DONE]":
+            event = json.loads(line[6:])
+            for holder in (event, event.get("response"), event.get("message")):
+                if isinstance(holder, dict) and isinstance(holder.get("id"), str):
+                    return holder["id"]
+            break
+    raise AssertionError("no id in the first event of the stream")
+
+
+def check_signatures(
+    base: str, request_bytes: bytes, response_bytes: bytes, streamed: bool, model_prefix: bool = False,
+    signed_id: str | None = None,
+):
+    """Recomputes both hashes and verifies both signatures the way a user would (`signed_id`: the id to look
+    up, for routes other than chat; `answer_id` finds it from the bytes)."""
+    chat_id = signed_id or first_chat_id(response_bytes, streamed)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     expected = f"{hashlib.sha256(request_bytes).hexdigest()}:{hashlib.sha256(response_bytes).hexdigest()}"
     if model_prefix:
