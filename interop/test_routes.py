@@ -311,3 +311,42 @@ def test_client_leaving_mid_stream_is_not_signed(dev_proxy, api):
     signed_id = answer_id(first, streamed=True)
     time.sleep(4)  # longer than the rest of the stream would have taken (~2 s)
     assert signature_status(base, signed_id) == 404
+
+
+# MARK: - Speech to text (multipart)
+
+
+def multipart(fields: dict[str, str], boundary: str = "interop-boundary") -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body with a small WAV-like file, and its content type, as exact bytes."""
+    body = b""
+    for name, value in fields.items():
+        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    body += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'.encode()
+    body += b"Content-Type: audio/wav\r\n\r\nRIFF" + bytes(range(256)) * 40 + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, {**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+@pytest.mark.parametrize("path", ["/v1/audio/transcriptions", "/v1/audio/translations"])
+def test_audio_stream_is_signed_over_the_exact_multipart_bytes(dev_proxy, path):
+    base, _ = dev_proxy()
+    request_bytes, headers = multipart({"model": MODEL, "stream": "true", "stream_include_usage": "true"})
+    with httpx.Client(timeout=30) as http:
+        with http.stream("POST", f"{base}{path}", content=request_bytes, headers=headers) as response:
+            assert response.status_code == 200
+            body = b"".join(response.iter_raw())
+    assert body.endswith(b"data: [DONE]\n\n")
+    signed_id = answer_id(body, streamed=True)
+    assert signed_id.startswith("transcribe-" if path.endswith("transcriptions") else "translate-")
+    check_signatures(base, request_bytes, body, streamed=True, signed_id=signed_id)
+
+
+def test_audio_json_answer_passes_through(dev_proxy):
+    base, _ = dev_proxy()
+    # The official SDK's multipart request, and vLLM's JSON answer (which has no id to sign under).
+    transcription = openai_client(base).audio.transcriptions.create(model=MODEL, file=("a.wav", b"RIFF" + b"\0" * 64))
+    assert transcription.text
+    request_bytes, headers = multipart({"model": MODEL})
+    r = httpx.post(f"{base}/v1/audio/translations", content=request_bytes, headers=headers, timeout=30)
+    assert r.status_code == 200 and set(r.json()) == {"text"}
+    assert httpx.post(f"{base}/v1/audio/translations", content=request_bytes, timeout=30).status_code == 401
