@@ -79,6 +79,9 @@ def test_stored_response_read_back_keeps_its_signature(proxy):
     assert again.status_code == 200, again.text
     assert again.json()["id"] == created.id
     assert c.responses.retrieve(created.id).id == created.id
+    # Cancelling a finished response is vLLM's 400, passed through.
+    cancel = httpx.post(f"{proxy}/v1/responses/{created.id}/cancel", headers=AUTH, timeout=60)
+    assert cancel.status_code == 400, cancel.text
     after = httpx.get(f"{proxy}/v1/signature/{created.id}", headers=AUTH, timeout=10).json()
     assert after == before
     assert httpx.get(f"{proxy}/v1/responses/{created.id}", timeout=10).status_code == 401

@@ -35,3 +35,20 @@ def test_trailing_slash_is_not_redirected_to_the_upstream(proxy, vllm_url):
     r = httpx.post(f"{proxy}/v1/chat/completions/", content=body, headers=AUTH, timeout=60)
     assert r.status_code != 200 and "chatcmpl-" not in r.text
     assert vllm_url not in r.headers.get("location", ""), "the upstream's address must not leak"
+
+
+def test_audio_route_reaches_vllm(proxy):
+    """The audio routes are served (multipart, hashed as received): on a vLLM without an audio model the
+    answer is vLLM's own 404, passed through, not the proxy's "not served" one."""
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ntiny\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+        f"Content-Type: audio/wav\r\n\r\nRIFF\r\n--{boundary}--\r\n"
+    ).encode()
+    r = httpx.post(
+        f"{proxy}/v1/audio/transcriptions", content=body, timeout=60,
+        headers={**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert r.status_code == 404
+    assert r.content == b'{"detail":"Not Found"}'
