@@ -17,7 +17,7 @@ final class EmbeddedConnection {
     /// Every upstream connection the proxy opened, in order.
     private let opened = NIOLockedValueBox<[EmbeddedChannel]>([])
     var upstreams: [EmbeddedChannel] { opened.withLockedValue { $0 } }
-    /// Kept so its HTTP client can be shut down (AsyncHTTPClient traps on a client freed while running).
+    /// The application whose fast-path services the connection uses.
     private let proxy: ProxyApplication
 
     init(configure: (inout ProxyConfiguration) -> Void = { _ in }) throws {
@@ -135,6 +135,5 @@ final class EmbeddedConnection {
         if channel.isActive { _ = try? channel.finish(acceptAlreadyClosed: true) }
         loop.run()
         for upstream in upstreams where upstream.isActive { _ = try? upstream.finish(acceptAlreadyClosed: true) }
-        try? proxy.upstream.http.syncShutdown()
     }
 }

@@ -85,6 +85,18 @@ struct FailureTests {
             let metrics = try await harness.send(.GET, "/v1/metrics", headers: [])
             #expect(metrics.text.contains("# --- vLLM Backend Metrics ---"))
             #expect(metrics.text.contains("signing_proxy_signatures_stored_total 1"))
+            // vLLM's own series, fetched on the fast path's pooled connections.
+            #expect(metrics.text.contains("vllm:generation_tokens_total{model_name=\"tiny\"}"))
+        }
+    }
+
+    @Test("/v1/metrics without vLLM still shows the proxy's counters, and says vLLM's are unavailable")
+    func metricsWithoutUpstream() async throws {
+        try await ProxyHarness.run(mock: nil) { harness in
+            let metrics = try await harness.send(.GET, "/v1/metrics", headers: [])
+            #expect(metrics.status == 200)
+            #expect(metrics.text.contains("signing_proxy_signatures_stored_total 0"))
+            #expect(metrics.text.hasSuffix("# --- vLLM Backend Metrics ---\n# vLLM metrics unavailable\n"))
         }
     }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -42,7 +41,7 @@ package struct ProxyApplication: Sendable {
         let router = Router(context: ProxyRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
         let authenticator = BearerAuthenticator(tokens: configuration.tokens)
-        let passThrough = PassThroughRoute(configuration: configuration, client: upstream.http)
+        let passThrough = PassThroughRoute(configuration: configuration, pools: upstream.pools)
         let metrics = self.metrics
         let store = self.store
         let attestation = self.attestation

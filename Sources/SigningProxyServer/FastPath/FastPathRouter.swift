@@ -2,17 +2,17 @@ import NIOCore
 import NIOHTTP1
 
 /// Sits in every client connection's pipeline, right after HTTP parsing and before the general router
-/// (see ``FastPathHTTP1Channel``), and serves the completion and model routes itself, on the
-/// connection's event loop, in NIO's own HTTP types: no conversion for the router behind it.
+/// (see ``FastPathHTTP1Channel``), and serves every vLLM route (``RouteTable``), the models list and
+/// signature lookups itself, on the connection's event loop, in NIO's own HTTP types.
 ///
-/// Hummingbird runs each request as a Swift task and AsyncHTTPClient runs the upstream request on
-/// another loop, so one proxied request crossed threads several times; on a small machine each wake-up
-/// costs tens of microseconds. Here a request, its upstream connection and every relayed chunk stay on
+/// A router that runs each request as a Swift task, with an HTTP client on another loop, makes one
+/// proxied request cross threads several times; on a small machine each wake-up costs tens of
+/// microseconds. Here a request, its upstream connection and every relayed chunk stay on
 /// one thread. Other requests pass through untouched. Requests are answered in order: a request that
 /// arrives while another's response is in flight waits here (HTTP/1.1 pipelining).
 ///
 /// It also owns the connection's clock (header, body-rate and keep-alive timeouts) and the rules that
-/// keep a client from making the proxy hold bytes for it: only a completion may carry a body, and a
+/// keep a client from making the proxy hold bytes for it: only a proxied route may carry a body, and a
 /// request refused at its head is answered at once and the connection closed, its body never read.
 final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -101,7 +100,7 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
 
     /// 504 when vLLM sent no headers or no next chunk in time, 502 for every other transport failure.
     package static func upstreamFailure(_ error: any Error) -> OpenAIError {
-        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
+        if let error = error as? UpstreamProtocolError, error.isTimeout {
             return .upstreamTimeout
         }
         return .upstreamUnavailable

@@ -1,27 +1,21 @@
-import AsyncHTTPClient
-import Foundation
-import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 
-/// vLLM's metrics text for `/v1/metrics` (the models list is relayed on the fast path).
+/// vLLM's metrics text for `/v1/metrics` (the models list is relayed on the fast path), fetched on the
+/// fast path's pooled upstream connections.
 struct PassThroughRoute: Sendable {
     let configuration: ProxyConfiguration
-    let client: HTTPClient
+    let pools: UpstreamPools
 
     /// vLLM's status and body bytes for `path` (docs/API.md, Routes).
-    func fetch(_ path: String, logger: Logger) async throws -> (status: Int, body: ByteBuffer, contentType: String?) {
-        var request = HTTPClientRequest(url: configuration.upstreamBase + path)
-        request.method = .GET
-        request.headers = ["Accept": "application/json"]
+    func fetch(_ path: String, logger: Logger) async throws -> (status: Int, body: ByteBuffer) {
         do {
-            let response = try await client.execute(
-                request,
-                deadline: .now() + .nanoseconds(configuration.upstreamTimeout.nanoseconds),
-                logger: logger
-            )
-            let body = try await response.body.collect(upTo: configuration.maxUpstreamResponseSize)
-            return (Int(response.status.code), body, response.headers.first(name: "content-type"))
+            let answer = try await UpstreamFetch.get(
+                path, pools: pools, on: MultiThreadedEventLoopGroup.singleton.next(),
+                idleLimit: .nanoseconds(configuration.upstreamTimeout.nanoseconds), limit: configuration.maxUpstreamResponseSize
+            ).get()
+            return (answer.status, answer.body)
         } catch {
             logger.warning("upstream request failed", metadata: ["error": "\(error)"])
             throw OpenAIError.upstreamFailure(error)
