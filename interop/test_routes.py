@@ -235,6 +235,21 @@ def test_responses_and_messages_need_a_token(dev_proxy):
     assert httpx.post(f"{base}/v1/messages", json=messages, headers={"x-api-key": TOKEN}, timeout=30).status_code == 200
 
 
+def test_upstream_errors_pass_through_in_each_apis_shape(dev_proxy):
+    base, _ = dev_proxy()
+    responses = httpx.post(f"{base}/v1/responses", json={"model": "nope", "input": "x"}, headers=AUTH, timeout=30)
+    messages = httpx.post(
+        f"{base}/v1/messages", json={"model": "nope", "max_tokens": 6, "messages": MESSAGES},
+        headers={"x-api-key": TOKEN}, timeout=30,
+    )
+    from conftest import FIXTURES
+
+    assert responses.status_code == messages.status_code == 404
+    # vLLM's own bytes, unchanged (the mock reproduces the captures byte for byte).
+    assert responses.content == (FIXTURES / "vllm-routes" / "error-responses-unknown-model.body").read_bytes()
+    assert messages.content == (FIXTURES / "vllm-routes" / "error-messages-unknown-model.body").read_bytes()
+
+
 # MARK: - Streams that do not end cleanly are never signed
 
 STREAMS = {

@@ -4,7 +4,8 @@
 /// One server can then mix clean answers with cuts, pacing and broken stream ends (the chaos soak, and
 /// tests that need a Responses or Messages stream to end without its terminal event).
 struct RequestFaults: Sendable, Hashable {
-    /// How a generated event stream ends, in place of its clean terminal event.
+    /// How a generated event stream ends, in place of its clean terminal event. A Messages stream has only
+    /// one way to fail: any value ends it with `event: error` instead of `message_stop`.
     enum Terminal: String, Sendable, Hashable {
         /// Responses: `event: response.incomplete` instead of `response.completed` (a clean end).
         case incomplete
