@@ -3,7 +3,8 @@ import NIOCore
 /// Writes speech-to-text answers as vLLM 0.32 frames them: `{"text":…,"usage":{"type":"duration",…}}` for a
 /// transcription, `{"text":…}` for a translation (neither has an id), and, streamed, `data:` chunks
 /// (`transcription.chunk` / `translation.chunk`, id `transcribe-…` / `translate-…`) ending with
-/// `data: [DONE]`, the fields vLLM leaves unset omitted.
+/// `data: [DONE]`, the fields vLLM leaves unset omitted. Not recorded: the captured server had no audio
+/// model (`vllm-routes/error-audio-transcriptions-not-served`).
 struct AudioRenderer: Sendable {
     let request: AudioRequest
     let id: String

@@ -7,7 +7,8 @@ import Darwin
 #endif
 
 /// Writes the answers of the pooling routes exactly as vLLM 0.32 frames them (`vllm-routes/embeddings.body`,
-/// `pooling.body`, `score.body`, `rerank.body`; classify after vLLM's `ClassificationResponse`).
+/// `pooling.body`, `score.body`, `rerank.body`; classify, not captured, in the pooling envelope with
+/// `label`, `probs` and `num_classes` per input).
 struct PoolingRenderer: Sendable {
     let request: PoolingRequest
     let id: String
