@@ -1,12 +1,15 @@
 """`serve` with keys from the dstack agent (our simulator), TLS terminated inside the proxy, checked
 with independent code: the expected address is computed here with HKDF (cryptography) and eth-account."""
 
+import asyncio
 import datetime
 import hashlib
 import json
 import os
 import secrets
+import ssl
 import subprocess
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -184,3 +187,114 @@ def test_verify_chat_fails_only_the_simulated_dcap_signature(start_tee, stream):
                      "measurements.rtmr-replay", "compose.mr-config-id", "dcap.pck-chain", "ed25519/signature.ed25519"):
         assert required in passed, (required, sorted(passed))
     assert TOKEN not in result.stdout and TOKEN not in result.stderr
+
+
+def verify_cli(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    result = subprocess.run([bin_path("signing-proxy"), "verify", *args, "--token", TOKEN, "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert TOKEN not in result.stdout and TOKEN not in result.stderr
+    return result, json.loads(result.stdout) if result.stdout.startswith("{") else {}
+
+
+def statuses(report: dict) -> dict:
+    return {check["id"]: check for check in report.get("checks", [])}
+
+
+def test_verify_chat_over_tls_with_the_self_signed_certificate_checks_the_binding(start_tee):
+    """`verify chat --cacert` against serve terminating TLS itself: the connection's certificate is recorded and
+    its SPKI matches the report's TLS binding, for both algorithms; only the simulated quote signature fails."""
+    base, fingerprint = start_tee(tls=True, canned_gpu=False)
+    cert = max(Path(tempfile.gettempdir()).glob("tee-*/cert.pem"), key=lambda p: p.stat().st_mtime)
+    for stream in ([], ["--stream"]):
+        result, report = verify_cli("chat", "--url", base, "--cacert", str(cert), "--require-tls", *stream)
+        checks = statuses(report)
+        failed = sorted(i for i, c in checks.items() if c["status"] == "fail")
+        assert failed == ["dcap.quote-signature", "ed25519/dcap.quote-signature"], (failed, report, result.stderr)
+        for required in ("tls.connection", "quote.tls-binding", "ed25519/quote.tls-binding", "quote.report-data",
+                         "exchange.response", "signature.ecdsa", "ed25519/signature.ed25519"):
+            assert checks[required]["status"] == "pass", (required, checks.get(required))
+        assert fingerprint.hex() in checks["tls.connection"]["detail"]
+
+
+def test_verify_over_tls_refuses_an_untrusted_certificate_with_a_clear_error(start_tee, tmp_path):
+    base, _ = start_tee(tls=True)
+    other_cert, _, _ = self_signed(tmp_path)
+    for extra in ([], ["--cacert", other_cert]):
+        result, report = verify_cli("chat", "--url", base, *extra)
+        assert result.returncode != 0
+        checks = report["checks"]
+        assert [c["id"] for c in checks] == ["exchange"], checks
+        assert "not trusted" in checks[0]["detail"] and "--cacert" in checks[0]["detail"], checks[0]["detail"]
+
+
+def tls_relay(cert: str, key: str, upstream_port: int):
+    """A TLS terminator with its own certificate in front of the proxy's TLS port: another server key.
+    Returns (port, stop)."""
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    loop = asyncio.new_event_loop()
+
+    async def pipe(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (OSError, ssl.SSLError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(outer_reader, outer_writer):
+        try:
+            inner_reader, inner_writer = await asyncio.open_connection("127.0.0.1", upstream_port, ssl=client)
+        except (OSError, ssl.SSLError):
+            outer_writer.close()
+            return
+        await asyncio.gather(pipe(outer_reader, inner_writer), pipe(inner_reader, outer_writer))
+
+    started = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0, ssl=server))
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+
+    def stop():
+        loop.call_soon_threadsafe(started.close)
+        loop.call_soon_threadsafe(loop.stop)
+
+    return started.sockets[0].getsockname()[1], stop
+
+
+def test_verify_over_tls_fails_the_binding_when_another_key_terminates_tls(start_tee, tmp_path):
+    """The client trusts the terminator's certificate, but the report binds the proxy's own key: the binding fails."""
+    base, fingerprint = start_tee(tls=True)
+    relay_cert, relay_key, relay_fingerprint = self_signed(tmp_path)
+    port, stop = tls_relay(relay_cert, relay_key, int(base.rsplit(":", 1)[1]))
+    try:
+        url = f"https://127.0.0.1:{port}"
+        result, report = verify_cli("chat", "--url", url, "--cacert", relay_cert)
+        assert result.returncode != 0
+        checks = statuses(report)
+        assert "tls.connection" in checks, report
+        assert checks["tls.connection"]["status"] == "pass"
+        assert relay_fingerprint.hex() in checks["tls.connection"]["detail"]
+        for prefix in ("", "ed25519/"):
+            binding = checks[prefix + "quote.tls-binding"]
+            assert binding["status"] == "fail", binding
+            assert "is not the connection's certificate" in binding["detail"]
+    finally:
+        stop()
+
+
+def test_verify_exchange_against_development_keys_reports_the_signature_checks(dev_proxy):
+    base, _ = dev_proxy()
+    for stream in ([], ["--stream"]):
+        result, report = verify_cli("exchange", "--url", base, "--path", "/v1/chat/completions", *stream)
+        assert result.returncode != 0
+        checks = statuses(report)
+        for passed in ("exchange.response", "signature.record", "signature.request-hash", "signature.response-hash",
+                       "signature.ecdsa", "ed25519/signature.ed25519"):
+            assert checks[passed]["status"] == "pass", (passed, checks.get(passed))
+        failed = sorted(i for i, c in checks.items() if c["status"] == "fail")
+        assert failed == ["ed25519/report.fetch", "report.fetch"], failed
+        assert "dev mode" in checks["report.fetch"]["detail"]

@@ -40,3 +40,11 @@ package enum ReportData {
         return quote[start..<(start + 64)]
     }
 }
+
+extension ReportData {
+    /// The TLS binding value (docs/API.md, `report_data`): SHA-256 of the certificate's SubjectPublicKeyInfo
+    /// DER, so that a renewed certificate over the same key keeps the binding.
+    package static func tlsFingerprint(subjectPublicKeyInfoDER: some Collection<UInt8>) -> [UInt8] {
+        Array(SHA256.hash(data: Array(subjectPublicKeyInfoDER)))
+    }
+}

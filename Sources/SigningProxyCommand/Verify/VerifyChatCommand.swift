@@ -1,10 +1,9 @@
 import ArgumentParser
 import Foundation
-import NIOCore
 import SigningProxyVerifier
 
-/// `signing-proxy verify chat --url URL --token T [--stream] [--prompt TEXT] [--model M]
-/// [--collateral DIR | --fetch-collateral] [--nras]`.
+/// `signing-proxy verify chat --url URL --token T [--stream] [--prompt TEXT] [--model M] [--cacert PATH]
+/// [--collateral DIR | --fetch-collateral] [--nras]`: `verify exchange` on `/v1/chat/completions`.
 struct VerifyChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
@@ -12,15 +11,13 @@ struct VerifyChatCommand: AsyncParsableCommand {
         discussion: """
             The request bytes sent and the response bytes received (every SSE byte when streaming) are kept \
             exactly. The ecdsa and ed25519 signatures are each checked against an attestation report fetched \
-            with its own random nonce; the ed25519 checks are listed with the prefix "ed25519/".
+            with its own random nonce; the ed25519 checks are listed with the prefix "ed25519/". Over https:// \
+            the certificate of the connection used is compared with the report's TLS binding (--cacert trusts \
+            a self-signed proxy certificate). Other routes: `verify exchange --path`.
             """
     )
 
-    @Option(help: "Base URL of the proxy, e.g. http://127.0.0.1:8000.")
-    var url: String
-
-    @Option(help: "Bearer token (secret).")
-    var token: String
+    @OptionGroup var connection: VerifyConnectionOptions
 
     @Flag(help: "Ask for a streamed (SSE) completion.")
     var stream = false
@@ -34,9 +31,6 @@ struct VerifyChatCommand: AsyncParsableCommand {
     @Option(help: "max_tokens of the request.")
     var maxTokens = 32
 
-    @Option(help: "Seconds allowed for each HTTP request.")
-    var timeout = 120
-
     @OptionGroup var pins: VerifyPinOptions
 
     @OptionGroup var collateral: VerifyCollateralOptions
@@ -46,43 +40,18 @@ struct VerifyChatCommand: AsyncParsableCommand {
     @OptionGroup var output: VerifyOutputOptions
 
     func run() async throws {
-        let client = ChatExchangeClient(url: url, token: token, timeout: .seconds(Int64(timeout)))
+        let client = try connection.client()
         let report: VerificationReport
         do {
-            let exchange = try await client.chat(model: model, prompt: prompt, stream: stream, maxTokens: maxTokens)
-            var options = try pins.options(expectedModel: exchange.model)
-            try collateral.configure(&options)
-            let cache = CollateralCache()
-            var combined = VerificationReport(checks: [])
-            for (index, algorithm) in ["ecdsa", "ed25519"].enumerated() {
-                let signature = try await client.signature(chatID: exchange.chatID, algorithm: algorithm)
-                let nonce = (0..<32).map { _ in UInt8.random(in: 0...255) }
-                let address = Self.signingAddress(in: signature) ?? ""
-                let attestation = try await client.attestation(
-                    algorithm: algorithm, nonce: nonce, signingAddress: address, tls: pins.requireTls)
-                // Collateral (per platform, fetched once) and NRAS (per nonce) for this report.
-                var reportOptions = options
-                let online = await OnlineEvidence.gather(
-                    for: attestation, signingAddress: address, collateral: collateral, nras: nras, cache: cache,
-                    into: &reportOptions)
-                let result = ResponseVerifier(options: reportOptions).verify(
-                    request: exchange.request, response: exchange.response, signature: signature,
-                    attestation: attestation, nonce: nonce)
-                combined = combined.appending(try online.apply(to: result), prefix: index == 0 ? "" : "\(algorithm)/")
-            }
-            report = combined
-            if !output.json {
-                print("chat \(exchange.chatID): \(exchange.request.count) request bytes, \(exchange.response.count) response bytes\n")
-            }
-        } catch let failure as ChatExchangeClient.Failure {
+            let name: String
+            if let model { name = model } else { name = try await client.firstModel() }
+            let request = try DefaultRequestBody.make(
+                route: .chatCompletions, model: name, prompt: prompt, maxTokens: maxTokens, stream: stream)
+            report = try await ExchangeVerification(client: client, pins: pins, collateral: collateral, nras: nras)
+                .run(path: SignedRoute.chatCompletions.path, route: .chatCompletions, request: request, expectedModel: name)
+        } catch let failure as ExchangeClient.Failure {
             report = VerificationReport(checks: [.init(id: "exchange", status: .fail, detail: failure.description)])
         }
         try VerificationPrinter.finish(report, json: output.json)
-    }
-
-    /// `signing_address` of a signature record, to ask the report for the same key.
-    private static func signingAddress(in record: [UInt8]) -> String? {
-        struct Record: Decodable { var signing_address: String }
-        return (try? JSONDecoder().decode(Record.self, from: Data(record)))?.signing_address
     }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import SigningContract
 import SwiftASN1
 import X509
 
@@ -15,6 +15,6 @@ package enum TLSCertificateFingerprint {
         let certificate = try Certificate(derEncoded: first.derBytes)
         var serializer = DER.Serializer()
         try serializer.serialize(certificate.publicKey)
-        return Array(SHA256.hash(data: serializer.serializedBytes))
+        return ReportData.tlsFingerprint(subjectPublicKeyInfoDER: serializer.serializedBytes)
     }
 }

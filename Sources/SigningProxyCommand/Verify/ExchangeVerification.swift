@@ -1,0 +1,126 @@
+import Foundation
+import NIOHTTP1
+import SigningContract
+import SigningProxyVerifier
+
+/// `verify exchange` and `verify chat` after the options are read: one exchange on a signed route, then
+/// for each algorithm its signature and a fresh attestation report with its own nonce, and the TLS
+/// binding of the connection actually used.
+struct ExchangeVerification {
+    let client: ExchangeClient
+    let pins: VerifyPinOptions
+    let collateral: VerifyCollateralOptions
+    let nras: VerifyNRASOptions
+
+    /// Sends `request` to `path` and verifies what comes back; a proxy that cannot be asked is one failed
+    /// `exchange` check.
+    func run(path: String, route: SignedRoute, request: [UInt8], expectedModel: String?) async throws -> VerificationReport {
+        let exchange: ExchangeClient.Exchange
+        do {
+            exchange = try await client.exchange(path: path, route: route, request: request)
+        } catch let failure as ExchangeClient.Failure {
+            return VerificationReport(checks: [.init(id: "exchange", status: .fail, detail: failure.description)])
+        }
+        do {
+            return try await verify(exchange, expectedModel: expectedModel)
+        } catch let failure as ExchangeClient.Failure {
+            return VerificationReport(checks: [.init(id: "exchange", status: .fail, detail: failure.description)])
+        }
+    }
+
+    private func verify(_ exchange: ExchangeClient.Exchange, expectedModel: String?) async throws -> VerificationReport {
+        var head: [VerificationReport.Check] = []
+        func fail(_ id: String, _ detail: String) -> VerificationReport {
+            VerificationReport(checks: head + [.init(id: id, status: .fail, detail: detail)])
+        }
+        guard exchange.status == .ok else {
+            return fail("exchange", "\(exchange.path) answered \(exchange.status.code): \(ExchangeClient.excerpt(exchange.response))")
+        }
+        let reading = exchange.reading
+        guard reading.isSignable, let id = reading.id else {
+            return fail(
+                "exchange.response",
+                "\(exchange.path): \(reading.summary); signing-proxy signs only answers with an id that end cleanly, so there is nothing to verify")
+        }
+        head.append(.init(
+            id: "exchange.response", status: .pass,
+            detail: "\(exchange.path): \(reading.summary) (\(exchange.request.count) request bytes, \(exchange.response.count) response bytes)"))
+
+        let tls = client.http.isTLS
+        var observed: [UInt8]?
+        if tls {
+            guard let der = exchange.certificateDER, let fingerprint = ResponseVerifier.tlsFingerprint(certificateDER: der) else {
+                return fail("tls.connection", "the exchange's TLS connection presented no readable certificate")
+            }
+            observed = fingerprint
+        } else if pins.requireTls {
+            return fail("tls.connection", "--require-tls compares the report's TLS binding with the connection's certificate: use an https:// URL")
+        }
+
+        var options = try pins.options(expectedModel: expectedModel)
+        options.observedTLSFingerprint = observed
+        try collateral.configure(&options)
+        let cache = CollateralCache()
+        var lookupCertificates: [[UInt8]?] = []
+        var body = VerificationReport(checks: [])
+        for (index, algorithm) in SignatureAlgorithm.allCases.enumerated() {
+            let prefix = index == 0 ? "" : "\(algorithm.rawValue)/"
+            let signature = try await client.signature(id: id, algorithm: algorithm)
+            lookupCertificates.append(signature.certificateDER)
+            guard signature.status == .ok else {
+                body = body.appending(
+                    Self.failure("signature.lookup", "/v1/signature/\(id) (\(algorithm.rawValue)) answered \(signature.status.code): \(ExchangeClient.excerpt(signature.body))"),
+                    prefix: prefix)
+                continue
+            }
+            let address = Self.signingAddress(in: signature.body) ?? ""
+            let nonce = (0..<32).map { _ in UInt8.random(in: 0...255) }
+            let attestation = try await client.attestation(algorithm: algorithm, nonce: nonce, signingAddress: address, tls: tls)
+            lookupCertificates.append(attestation.certificateDER)
+            guard attestation.status == .ok else {
+                // Development keys (503) or an agent that failed: the signature checks still say what they can.
+                let signatureOnly = ResponseVerifier(options: options).verifySignature(
+                    request: exchange.request, response: exchange.response, signature: signature.body)
+                body = body.appending(signatureOnly, prefix: prefix).appending(
+                    Self.failure(
+                        "report.fetch",
+                        "attestation report (\(algorithm.rawValue)) answered \(attestation.status.code): "
+                            + "\(ExchangeClient.excerpt(attestation.body)); the signing key is not bound to attested hardware"),
+                    prefix: prefix)
+                continue
+            }
+            var reportOptions = options
+            let online = await OnlineEvidence.gather(
+                for: attestation.body, signingAddress: address, collateral: collateral, nras: nras, cache: cache,
+                into: &reportOptions)
+            let result = ResponseVerifier(options: reportOptions).verify(
+                request: exchange.request, response: exchange.response, signature: signature.body,
+                attestation: attestation.body, nonce: nonce)
+            body = body.appending(try online.apply(to: result), prefix: prefix)
+        }
+        if let observed {
+            let seen = lookupCertificates.map { $0.flatMap(ResponseVerifier.tlsFingerprint(certificateDER:)) }
+            let hex = observed.map { String(format: "%02x", $0) }.joined()
+            if seen.allSatisfy({ $0 == observed }) {
+                head.append(.init(
+                    id: "tls.connection", status: .pass,
+                    detail: "exchange over TLS; server key SPKI SHA-256 \(hex), the same on all \(seen.count) lookup connections"))
+            } else {
+                head.append(.init(
+                    id: "tls.connection", status: .fail,
+                    detail: "the exchange's connection presented key \(hex), but a lookup connection presented another key"))
+            }
+        }
+        return VerificationReport(checks: head).appending(body)
+    }
+
+    private static func failure(_ id: String, _ detail: String) -> VerificationReport {
+        VerificationReport(checks: [.init(id: id, status: .fail, detail: detail)])
+    }
+
+    /// `signing_address` of a signature record, to ask the report for the same key.
+    private static func signingAddress(in record: [UInt8]) -> String? {
+        struct Record: Decodable { var signing_address: String }
+        return (try? JSONDecoder().decode(Record.self, from: Data(record)))?.signing_address
+    }
+}
