@@ -298,3 +298,54 @@ def test_verify_exchange_against_development_keys_reports_the_signature_checks(d
         failed = sorted(i for i, c in checks.items() if c["status"] == "fail")
         assert failed == ["ed25519/report.fetch", "report.fetch"], failed
         assert "dev mode" in checks["report.fetch"]["detail"]
+
+
+SIGNED_ROUTES = [
+    ("/v1/chat/completions", True), ("/v1/completions", True), ("/v1/responses", True), ("/v1/messages", True),
+    ("/v1/embeddings", False), ("/v1/rerank", False), ("/rerank", False), ("/v2/rerank", False), ("/v1/score", False),
+    ("/score", False), ("/pooling", False), ("/classify", False),
+]
+
+
+def test_verify_exchange_checks_every_signed_route_end_to_end(start_tee):
+    """`verify exchange --path` on every signed route, streamed where the route streams: the answer is read by the
+    verifier's own grammar, both signatures and both attestation reports verify; only the simulated quote's
+    hardware signature fails."""
+    base, _ = start_tee(tls=False, canned_gpu=False)
+    for path, streams in SIGNED_ROUTES:
+        for stream in ([], ["--stream"]) if streams else ([],):
+            result, report = verify_cli("exchange", "--url", base, "--path", path, *stream)
+            checks = statuses(report)
+            failed = sorted(i for i, c in checks.items() if c["status"] == "fail")
+            assert failed == ["dcap.quote-signature", "ed25519/dcap.quote-signature"], (path, stream, report)
+            assert ("stream" if stream else "JSON answer") in checks["exchange.response"]["detail"]
+            for required in ("signature.ecdsa", "ed25519/signature.ed25519", "signature.response-hash", "quote.report-data"):
+                assert checks[required]["status"] == "pass", (path, required)
+
+
+def test_verify_exchange_says_why_an_answer_that_did_not_end_cleanly_has_nothing_to_verify(dev_proxy, tmp_path):
+    base, _ = dev_proxy("--request-faults")
+    cases = [
+        ("/v1/responses", {"model": MODEL, "input": "hi", "stream": True, "mock_terminal": "failed"}, "reports a failure"),
+        ("/v1/responses", {"model": MODEL, "input": "hi", "stream": True, "mock_terminal": "error"}, "reports a failure"),
+        ("/v1/messages", {"model": MODEL, "max_tokens": 8, "stream": True, "mock_terminal": "error",
+                          "messages": [{"role": "user", "content": "hi"}]}, "reports a failure"),
+        ("/v1/responses", {"model": MODEL, "input": "hi", "stream": True, "mock_fail_after": 2}, None),
+        ("/v1/messages", {"model": MODEL, "max_tokens": 8, "stream": True, "mock_fail_after": 2,
+                          "messages": [{"role": "user", "content": "hi"}]}, None),
+    ]
+    for index, (path, body, reason) in enumerate(cases):
+        body_file = tmp_path / f"body-{index}.json"
+        body_file.write_text(json.dumps(body))
+        result, report = verify_cli("exchange", "--url", base, "--path", path, "--body", str(body_file))
+        assert result.returncode != 0
+        checks = report["checks"]
+        assert len(checks) == 1 and checks[0]["id"] in ("exchange", "exchange.response"), (body, checks)
+        if reason:
+            assert reason in checks[0]["detail"] and "nothing to verify" in checks[0]["detail"], checks[0]
+    # response.incomplete is a clean end: signed, and its signatures verify.
+    body_file = tmp_path / "incomplete.json"
+    body_file.write_text(json.dumps({"model": MODEL, "input": "hi", "stream": True, "mock_terminal": "incomplete"}))
+    result, report = verify_cli("exchange", "--url", base, "--path", "/v1/responses", "--body", str(body_file))
+    checks = statuses(report)
+    assert checks["exchange.response"]["status"] == "pass" and checks["signature.ecdsa"]["status"] == "pass", report
