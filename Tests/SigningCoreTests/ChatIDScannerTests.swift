@@ -462,3 +462,37 @@ private func referenceScan(_ bytes: [UInt8]) -> (chatID: String?, sawDone: Bool)
     }
     return (chatID, sawDone)
 }
+
+/// vLLM reports a failure mid-stream as `data: {"error": …}` and still sends `[DONE]`: such a stream is
+/// relayed whole but never counts as clean.
+@Suite("ChatIDScanner: error events")
+struct ChatIDScannerErrorTests {
+    static let cases: [(String, Bool)] = [
+        ("data: {\"id\":\"c1\"}\n\ndata: {\"error\": {\"message\":\"boom\"}}\n\ndata: [DONE]\n\n", true),
+        ("data: {\"id\":\"c1\"}\n\ndata:{\"error\":{}}\r\n\r\ndata: [DONE]\n\n", true),
+        ("data: {\"id\":\"c1\"}\n\ndata: {  \"error\":1}\n\ndata: [DONE]\n\n", true),
+        ("data: {\"id\":\"c1\",\"error\":null}\n\ndata: [DONE]\n\n", false),
+        ("data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"content\":\"{\\\"error\\\"\"}}]}\n\ndata: [DONE]\n\n", false),
+        ("data: {\"errors\":1}\n\ndata: {\"id\":\"c1\"}\n\ndata: [DONE]\n\n", false),
+        ("data: {\"id\":\"c1\"}\n\ndata: [DONE]\n\ndata: {\"error\":{}}\n\n", false),
+        (": {\"error\"\n\ndata: {\"id\":\"c1\"}\n\ndata: [DONE]\n\n", false),
+    ]
+
+    @Test("an error object before [DONE] marks the stream, at every two-way split")
+    func errorEvents() {
+        for (input, expected) in Self.cases {
+            let bytes = Array(input.utf8)
+            for cut in 0...bytes.count {
+                var scanner = ChatIDScanner()
+                _ = bytes[..<cut].withUnsafeBytes { scanner.feed($0) }
+                _ = bytes[cut...].withUnsafeBytes { scanner.feed($0) }
+                #expect(scanner.sawError == expected, "\(input.debugDescription) cut at \(cut)")
+                #expect(scanner.sawDone)
+                var exchange = StreamingExchange()
+                _ = exchange.consume(ByteBuffer(bytes: bytes[..<cut]))
+                _ = exchange.consume(ByteBuffer(bytes: bytes[cut...]))
+                #expect(exchange.endedCleanly == !expected)
+            }
+        }
+    }
+}

@@ -88,7 +88,7 @@ package struct StreamingExchange: Sendable {
     /// Whether the stream ended as its grammar says a complete answer ends, with no failure event.
     package var endedCleanly: Bool {
         switch scanner {
-        case .chat(let chat): chat.sawDone
+        case .chat(let chat): chat.sawDone && !chat.sawError
         case .events(let events): events.sawEnd && !events.failed
         case .none: false
         }
@@ -96,8 +96,11 @@ package struct StreamingExchange: Sendable {
 
     /// Whether the stream carried an error or failure event.
     package var failed: Bool {
-        if case .events(let events) = scanner { return events.failed }
-        return false
+        switch scanner {
+        case .chat(let chat): chat.sawError
+        case .events(let events): events.failed
+        case .none: false
+        }
     }
 
     /// Bytes consumed so far.

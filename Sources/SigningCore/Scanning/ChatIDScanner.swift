@@ -43,6 +43,9 @@ package struct ChatIDScanner: Sendable {
     private let maxLineLength: Int
     package private(set) var chatID: String?
     package private(set) var sawDone = false
+    /// A `data:` line before `[DONE]` carried an error object (`{"error": …}`), which is how vLLM
+    /// reports a failure mid-stream before it still sends `[DONE]`: the answer is not clean.
+    package private(set) var sawError = false
 
     /// The current line's bytes, while it may still carry the id (empty otherwise).
     private var line: [UInt8] = []
@@ -50,6 +53,8 @@ package struct ChatIDScanner: Sendable {
     private var skippingLine = false
     /// Progress of the current line against `data: [DONE]`.
     private var doneMatch = DoneMatch.field(0)
+    /// Progress of the current line against `data: {"error"`.
+    private var errorMatch = ErrorMatch.field(0)
 
     /// Creates a scanner.
     /// - Parameter maxLineLength: longest line, in bytes without its `\n`, examined for the id.
@@ -96,6 +101,13 @@ package struct ChatIDScanner: Sendable {
                 index += 1
             }
         }
+        if !sawDone, errorMatch.isOpen {
+            var index = 0
+            while index < part.count && errorMatch.isOpen {
+                errorMatch.advance(part[index])
+                index += 1
+            }
+        }
         guard chatID == nil, !skippingLine else { return }
         guard line.count + part.count <= maxLineLength else {
             // Too long to examine; drop what was held so memory does not grow with the line.
@@ -118,6 +130,8 @@ package struct ChatIDScanner: Sendable {
             events.insert(.foundDone)
         }
         doneMatch = .field(0)
+        if case .matched = errorMatch, !sawDone { sawError = true }
+        errorMatch = .field(0)
         if chatID == nil && !skippingLine, let id = Self.chatID(inLine: line) {
             chatID = id
             events.insert(.foundChatID)
@@ -194,6 +208,58 @@ extension ChatIDScanner {
                 self = byte == UInt8(ascii: "\r") ? .carriageReturn : .mismatch
             case .carriageReturn, .mismatch:
                 self = .mismatch
+            }
+        }
+    }
+}
+
+// MARK: - `data: {"error"` matching
+
+extension ChatIDScanner {
+    /// How much of `data:` + optional space + `{` + optional spaces + `"error"` the current line has matched.
+    private enum ErrorMatch: Sendable {
+        case field(Int)
+        /// After `data:`: an optional space, then `{`.
+        case brace(spaceSeen: Bool)
+        /// After `{`: spaces, then the key.
+        case key(Int)
+        case matched
+        case mismatch
+
+        private static let field: [UInt8] = Array("data:".utf8)
+        private static let key: [UInt8] = Array("\"error\"".utf8)
+
+        /// Whether more bytes can still change the verdict.
+        var isOpen: Bool {
+            switch self {
+            case .matched, .mismatch: false
+            default: true
+            }
+        }
+
+        mutating func advance(_ byte: UInt8) {
+            switch self {
+            case .field(let count) where count < Self.field.count:
+                self = byte == Self.field[count] ? .field(count + 1) : .mismatch
+            case .field:
+                self = .brace(spaceSeen: false)
+                advance(byte)
+            case .brace(let spaceSeen):
+                if byte == UInt8(ascii: " ") && !spaceSeen {
+                    self = .brace(spaceSeen: true)
+                } else {
+                    self = byte == UInt8(ascii: "{") ? .key(0) : .mismatch
+                }
+            case .key(0) where byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t"):
+                break
+            case .key(let count):
+                guard byte == Self.key[count] else {
+                    self = .mismatch
+                    return
+                }
+                self = count + 1 == Self.key.count ? .matched : .key(count + 1)
+            case .matched, .mismatch:
+                break
             }
         }
     }

@@ -192,7 +192,7 @@ enum FastPathChecks {
             let resetLater = resets.contains { $0 > endStep }
             if isStream {
                 let reference = SSEReference(response.body, maxLineLength: 1 << 20)
-                let clean = reference.doneLineEnd != nil
+                let clean = reference.doneLineEnd != nil && !reference.sawError
                 let certain = clean && (reference.chatIDLineEnd.map { $0 < reference.doneLineEnd! } ?? false)
                 delivered.append(
                     Delivered(

@@ -9,6 +9,9 @@ struct SSEReference: Equatable {
     var chatIDLineEnd: Int?
     /// Offset of the `\n` that ends the first `data: [DONE]` line.
     var doneLineEnd: Int?
+    /// A `data:` line before `[DONE]` whose payload opens an object with the key `"error"` (after
+    /// optional spaces), which leaves the stream unclean.
+    var sawError = false
 
     /// Scans `bytes`; lines longer than `maxLineLength` (without their `\n`) are not examined for the id.
     init(_ bytes: [UInt8], maxLineLength: Int) {
@@ -24,6 +27,11 @@ struct SSEReference: Equatable {
             if doneLineEnd == nil, payload.elementsEqual(Self.doneMarker) {
                 doneLineEnd = offset
             }
+            if doneLineEnd == nil, payload.first == UInt8(ascii: "{"),
+                payload.dropFirst().drop(while: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }).starts(with: Self.errorKey)
+            {
+                sawError = true
+            }
             if chatID == nil, line.count <= maxLineLength,
                 let id = payload.withUnsafeBytes({ TopLevelIDExtractor.stringID(in: $0) })
             {
@@ -35,4 +43,5 @@ struct SSEReference: Equatable {
 
     private static let dataField = Array("data:".utf8)
     private static let doneMarker = Array("[DONE]".utf8)
+    private static let errorKey = Array("\"error\"".utf8)
 }

@@ -76,6 +76,7 @@ enum SSETarget {
         }
         Invariant.require(scanner.chatID.map { Array($0.utf8) } == expected.chatID, "\(label): id \(String(describing: scanner.chatID)), reference \(String(describing: expected.chatID))")
         Invariant.require(scanner.sawDone == (expected.doneLineEnd != nil), "\(label): sawDone \(scanner.sawDone), reference disagrees")
+        Invariant.require(scanner.sawError == expected.sawError, "\(label): sawError \(scanner.sawError), reference disagrees")
         Invariant.require(idChunk == chunk(holding: expected.chatIDLineEnd, in: chunks), "\(label): id reported in chunk \(String(describing: idChunk))")
         Invariant.require(doneChunk == chunk(holding: expected.doneLineEnd, in: chunks), "\(label): [DONE] reported in chunk \(String(describing: doneChunk))")
     }
