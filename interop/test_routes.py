@@ -365,3 +365,20 @@ def test_audio_json_answer_passes_through(dev_proxy):
     r = httpx.post(f"{base}/v1/audio/translations", content=request_bytes, headers=headers, timeout=30)
     assert r.status_code == 200 and set(r.json()) == {"text"}
     assert httpx.post(f"{base}/v1/audio/translations", content=request_bytes, timeout=30).status_code == 401
+
+
+def test_lazy_signing_mode_signs_the_new_routes(start_mock, start_proxy):
+    upstream = start_mock()
+    base, _ = start_proxy(upstream, "--dev", "--signing-mode", "lazy")
+    exchanges = [
+        ("/v1/responses", {"model": MODEL, "input": "x", "max_output_tokens": 5, "stream": True}, True),
+        ("/v1/messages", {"model": MODEL, "max_tokens": 5, "messages": MESSAGES}, False),
+        ("/v1/embeddings", {"model": MODEL, "input": "x", "encoding_format": "base64"}, False),
+    ]
+    for path, body, streamed in exchanges:
+        request_bytes = json.dumps(body).encode()
+        with httpx.Client(timeout=30) as http:
+            with http.stream("POST", f"{base}{path}", content=request_bytes, headers=AUTH) as response:
+                assert response.status_code == 200
+                received = b"".join(response.iter_raw())
+        check_signatures(base, request_bytes, received, streamed=streamed, signed_id=answer_id(received, streamed))
