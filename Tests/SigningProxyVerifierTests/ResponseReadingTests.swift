@@ -100,6 +100,25 @@ struct ResponseReadingTests {
         #expect(reading.ending == .failed("an error event"))
     }
 
+    @Test("a chat or completion stream with a data: {\"error\": …} event before [DONE] is unsigned (vLLM's mid-stream failure)")
+    func chatErrorEvent() throws {
+        for name in ["vllm/chat-stream", "vllm/completion-stream"] {
+            let capture = try Self.capture(name)
+            var text = String(decoding: capture.body, as: UTF8.self)
+            let done = try #require(text.range(of: "data: [DONE]"))
+            text.insert(
+                contentsOf: "data: {\"error\": {\"object\": \"error\", \"message\": \"boom\", \"type\": \"InternalServerError\", \"code\": 500}}\n\n",
+                at: done.lowerBound)
+            let route: SignedRoute = name.contains("chat") ? .chatCompletions : .completions
+            let reading = ResponseReading.read(Array(text.utf8), route: route, contentType: capture.contentType)
+            #expect(!reading.isSignable)
+            if case .failed = reading.ending {} else { Issue.record("\(name): \(reading.summary)") }
+        }
+        // A choice's text that merely mentions "error" is no error event.
+        let chat = String(decoding: try Self.capture("vllm/chat-stream").body, as: UTF8.self)
+        #expect(ResponseReading.read(Array(chat.utf8), route: .chatCompletions, contentType: "text/event-stream").isSignable)
+    }
+
     @Test("response.incomplete is a clean end; CRLF and CR line ends read the same; comments are ignored")
     func grammarEdges() throws {
         let responses = try Self.capture("vllm-routes/responses-stream")

@@ -83,10 +83,15 @@ public struct ResponseReading: Sendable, Hashable {
 
     // MARK: Streams
 
-    /// Chat and text completions: `data: {json}` events, the id in the first one, `data: [DONE]` last.
+    /// Chat and text completions: `data: {json}` events, the id in the first one, `data: [DONE]` last. vLLM
+    /// reports a failure mid-stream as a `data: {"error": …}` event and still ends with `[DONE]`: unsigned.
     private static func readDataStream(_ stream: ServerSentEvents) -> ResponseReading {
         let id = stream.events.first.flatMap { object($0.data)?["id"]?.string }
-        guard let done = stream.events.firstIndex(where: { $0.data == "[DONE]" }) else {
+        let done = stream.events.firstIndex(where: { $0.data == "[DONE]" })
+        if stream.events[..<(done ?? stream.events.endIndex)].contains(where: { object($0.data)?["error"] != nil }) {
+            return ResponseReading(id: id, isStream: true, ending: .failed("a data: {\"error\": …} event"))
+        }
+        guard let done else {
             let reason = stream.trailingBytes ? "the stream stops inside an event, before data: [DONE]" : "no data: [DONE] event"
             return ResponseReading(id: id, isStream: true, ending: .incomplete(reason))
         }
