@@ -298,6 +298,17 @@ def test_stream_ending_in_an_error_event_is_not_signed(dev_proxy, api, terminal)
     assert signature_status(base, answer_id(received, streamed=True)) == 404
 
 
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/completions"])
+def test_completion_stream_with_an_error_event_is_not_signed(dev_proxy, path):
+    """vLLM reports a failure mid-generation as a `data: {"error": …}` event and still ends with [DONE]."""
+    base, _ = dev_proxy("--request-faults")
+    body = {"model": MODEL, "messages": MESSAGES, "prompt": "x", "max_tokens": 6, "stream": True, "mock_terminal": "error"}
+    received, broken = read_stream(base, path, body)
+    assert not broken and received.endswith(b'data: {"error":{"message":"mock-vllm: injected stream error","type":"InternalServerError","param":null,"code":500}}\n\ndata: [DONE]\n\n')
+    time.sleep(1)
+    assert signature_status(base, answer_id(received, streamed=True)) == 404
+
+
 def test_responses_stream_ending_incomplete_is_signed(dev_proxy):
     base, _ = dev_proxy("--request-faults")
     path, body = STREAMS["responses"]

@@ -62,7 +62,7 @@ struct MockVLLMCLI: AsyncParsableCommand {
         name: .customLong("request-faults"),
         help: """
             Honour the mock-only request fields mock_fail_after, mock_delay_ms and mock_header_delay_ms (per-request cuts \
-            and pacing), and mock_terminal (incomplete, failed or error: how a Responses or Messages stream ends).
+            and pacing), and mock_terminal (incomplete, failed or error: how a Responses, Messages or completion stream ends).
             """
     )
     var requestFaults = false

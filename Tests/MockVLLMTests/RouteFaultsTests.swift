@@ -63,6 +63,28 @@ struct RouteFaultsTests {
         #expect(events.last?.data.contains(#""type":"\#(vector.last)""#) == true)
     }
 
+    @Test(
+        "mock_terminal on a chat or text stream: vLLM's error event in place of the finishing chunk, no usage, then [DONE]",
+        arguments: ["/v1/chat/completions", "/v1/completions"]
+    )
+    func completionStreamError(_ path: String) async throws {
+        let body = #"{"prompt":"x","messages":[],"max_tokens":4,"stream":true,"stream_options":{"include_usage":true},"mock_terminal":"error"}"#
+        let exchange = try await withMockVLLM(configuration: .init(requestFaults: true)) { port in
+            try await RawHTTPExchange.post(port: port, path: path, body: body)
+        }
+        let chunked = ChunkedBody(decoding: exchange.rawBody)
+        #expect(chunked.isComplete)
+        let events = try #require(BodyText.events(chunked.payload))
+        #expect(events.count == (path.hasSuffix("chat/completions") ? 1 : 0) + 4 + 1)
+        #expect(events.suffix(2) == [
+            #"{"error":{"message":"mock-vllm: injected stream error","type":"InternalServerError","param":null,"code":500}}"#,
+            "[DONE]",
+        ])
+        let text = String(decoding: chunked.payload, as: UTF8.self)
+        #expect(!text.contains(#""finish_reason":"length""#))
+        #expect(!text.contains(#""usage""#))
+    }
+
     @Test("without request faults the mock fields are ignored, as vLLM ignores unknown fields")
     func faultsOff() async throws {
         let response = try await withMockVLLM { port in

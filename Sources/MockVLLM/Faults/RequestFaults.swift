@@ -5,7 +5,8 @@
 /// tests that need a Responses or Messages stream to end without its terminal event).
 struct RequestFaults: Sendable, Hashable {
     /// How a generated event stream ends, in place of its clean terminal event. A Messages stream has only
-    /// one way to fail: any value ends it with `event: error` instead of `message_stop`.
+    /// one way to fail: any value ends it with `event: error` instead of `message_stop`; a chat or text
+    /// completion stream too: a `data: {"error":…}` event instead of its finishing chunk, then `[DONE]`.
     enum Terminal: String, Sendable, Hashable {
         /// Responses: `event: response.incomplete` instead of `response.completed` (a clean end).
         case incomplete

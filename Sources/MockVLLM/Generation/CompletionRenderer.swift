@@ -30,7 +30,13 @@ struct CompletionRenderer: Sendable {
     /// Number of `data:` events of the stream, `[DONE]` included.
     var streamEventCount: Int {
         let roleChunk = self.request.kind == .chat ? 1 : 0
-        return roleChunk + self.request.completionTokens + (self.request.includeUsage ? 1 : 0) + 1
+        return roleChunk + self.request.completionTokens + (self.request.includeUsage && !self.failsMidStream ? 1 : 0) + 1
+    }
+
+    /// With `mock_terminal` (any value), the stream fails as vLLM's does when generation raises: an error
+    /// event in place of the finishing chunk, no usage chunk, and still `data: [DONE]`.
+    var failsMidStream: Bool {
+        self.request.faults.terminal != nil
     }
 
     /// The stream's events, generated one by one.
@@ -47,6 +53,9 @@ struct CompletionRenderer: Sendable {
             tokenIndex -= 1
         }
         let tokens = self.request.completionTokens
+        if tokenIndex == tokens - 1, self.failsMidStream {
+            return ByteBuffer(bytes: Self.streamError)
+        }
         if tokenIndex < tokens {
             let isLast = tokenIndex == tokens - 1
             let token = TokenVocabulary.escapedToken(at: tokenIndex)
@@ -57,7 +66,7 @@ struct CompletionRenderer: Sendable {
             case (.text, true): return self.event(Self.textTokenHead, token, Self.textFinalTail, self.finalClose)
             }
         }
-        if tokenIndex == tokens, self.request.includeUsage {
+        if tokenIndex == tokens, self.request.includeUsage, !self.failsMidStream {
             return self.event(Self.usageHead, self.usage(details: false), Self.fingerprintClose)
         }
         return ByteBuffer(bytes: Self.done)
@@ -154,6 +163,11 @@ struct CompletionRenderer: Sendable {
         return output
     }
 
+    /// vLLM's mid-stream failure event: its error envelope as a `data:` event.
+    private static let streamError = Array(
+        #"data: {"error":{"message":"mock-vllm: injected stream error","type":"InternalServerError","param":null,"code":500}}"#
+            .utf8
+    ) + Array("\n\n".utf8)
     private static let dataPrefix = Array("data: ".utf8)
     private static let eventEnd = Array("\n\n".utf8)
     private static let done = Array("data: [DONE]\n\n".utf8)
