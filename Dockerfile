@@ -8,9 +8,10 @@
 #   docker run --rm -e MODEL_NAME=tiny -e TOKEN=secret -e DEV=1 -p 8000:8000 signing-proxy
 #
 # Without a Docker engine or registry, `make image` builds this file unchanged with podman (docs/DEPLOY.md).
-# Reproducible: every RUN deletes the apt and dpkg logs, the only files that differ between two builds from the
-# same inputs; the dependency versions come from deploy/Package.resolved (committed, unlike the developers'
-# Package.resolved, which .dockerignore leaves out).
+# Reproducible (docs/DEPLOY.md, "Reproducible image"): every RUN deletes the apt and dpkg logs and ldconfig's
+# aux-cache, which differ between two builds from the same inputs; Swift code is built without debug info
+# (-gnone), whose Clang module signatures differ from build to build; the dependency versions come from
+# deploy/Package.resolved (committed, unlike the developers' Package.resolved, which .dockerignore leaves out).
 #
 # GPU evidence: libnvidia-ml.so.1 is not in the image; the NVIDIA container runtime mounts it when the
 # container gets a GPU (NVIDIA_DRIVER_CAPABILITIES must include "utility"). See docs/DEPLOY.md.
@@ -39,14 +40,14 @@ COPY . .
 # same step: a later step could not reuse this one's objects, because a reproducible build (--timestamp 0) resets
 # every file time. Only /staging reaches the image, so the image is the same either way.
 ARG BUILD_TEST_DOUBLES=0
-RUN swift build -c release --product signing-proxy --static-swift-stdlib \
+RUN swift build -c release --product signing-proxy --static-swift-stdlib -Xswiftc -gnone \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/signing-proxy" /staging/ \
     && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/ \
     && mkdir -p /doubles/Fixtures \
     && if [ "$BUILD_TEST_DOUBLES" = 1 ]; then \
-         swift build -c release --product mock-vllm --static-swift-stdlib \
-         && swift build -c release --product dstack-simulator --static-swift-stdlib \
+         swift build -c release --product mock-vllm --static-swift-stdlib -Xswiftc -gnone \
+         && swift build -c release --product dstack-simulator --static-swift-stdlib -Xswiftc -gnone \
          && cp "$(swift build -c release --show-bin-path)/mock-vllm" "$(swift build -c release --show-bin-path)/dstack-simulator" /doubles/ \
          && cp -r Fixtures/dstack /doubles/Fixtures/; \
        fi
@@ -74,6 +75,7 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends ca-certificates libsecp256k1-1 libstdc++6 zlib1g \
     && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log \
+       /var/cache/ldconfig/aux-cache \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin signing-proxy
 
 WORKDIR /app
