@@ -48,7 +48,7 @@ final class LoadWorker: @unchecked Sendable {
 
     private func connect() {
         ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 do {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -36,7 +36,7 @@ final class StreamHolder: Sendable {
 
     private func openOne(target: SocketAddress, request: RequestSpec) async {
         let bootstrap = ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 do {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
