@@ -15,7 +15,8 @@ package enum TopLevelIDExtractor {
     /// Deepest container nesting accepted, the top-level object counting as depth 1: the validator's.
     package static let maxDepth = JSONValidator.maxDepth
 
-    private static let idPath = [Array("id".utf8)]
+    /// The path of the top-level `id`, for callers that run `JSONValidator.scan` themselves.
+    package static let idPath = [Array("id".utf8)]
 
     /// The top-level string `id` of the JSON object in `bytes`, or `nil` (see the type's rules).
     package static func stringID(in bytes: UnsafeRawBufferPointer) -> String? {
@@ -29,8 +30,13 @@ package enum TopLevelIDExtractor {
 
     /// The non-empty string at `path` (object keys from the top level down) of the JSON object in `bytes`.
     package static func string(at path: [[UInt8]], in bytes: UnsafeRawBufferPointer) -> String? {
-        guard let scan = JSONValidator.scan(bytes, path: path), scan.topLevel == .object,
-            case .string(let range) = scan.member,
+        guard let scan = JSONValidator.scan(bytes, path: path), scan.topLevel == .object else { return nil }
+        return usableString(scan.member, in: bytes)
+    }
+
+    /// A scanned member as an id: a string, decoded, and not empty (the type's rules); nil otherwise.
+    package static func usableString(_ member: JSONValidator.Member, in bytes: UnsafeRawBufferPointer) -> String? {
+        guard case .string(let range) = member,
             let value = JSONStringDecoder.decode(UnsafeRawBufferPointer(rebasing: bytes[range])), !value.isEmpty
         else { return nil }
         return value

@@ -506,7 +506,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             respond(status: status, body: body)
         case .proxied(let proxied):
             // One pass validates the answer and finds its id.
-            let scan = body.withUnsafeReadableBytes { JSONValidator.scan($0, path: Self.idPath) }
+            let scan = body.withUnsafeReadableBytes { JSONValidator.scan($0, path: TopLevelIDExtractor.idPath) }
             guard let scan, scan.topLevel == .object || (!proxied.isSigned && scan.topLevel != .scalar) else {
                 if proxied.relaysOtherBodies {
                     respond(status: 200, body: body, contentType: upstreamContentType ?? "application/octet-stream")
@@ -523,10 +523,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             }
             // Signed before the response is written, visible once it is, so an eager client never gets a 404.
             var prepared: ExchangeNotary.PreparedRecord?
-            if case .string(let range) = scan.member,
-                let chatID = body.withUnsafeReadableBytes({ JSONStringDecoder.decode(UnsafeRawBufferPointer(rebasing: $0[range])) }),
-                !chatID.isEmpty
-            {
+            if let chatID = body.withUnsafeReadableBytes({ TopLevelIDExtractor.usableString(scan.member, in: $0) }) {
                 prepared = services.notary.prepare(chatID: chatID, requestHash: requestHash, responseHash: StreamDigest.hex(of: body), logger: logger)
             } else {
                 services.metrics.increment(.signaturesUnsigned)
@@ -537,8 +534,6 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             respond(OpenAIError.methodNotAllowed)
         }
     }
-
-    private static let idPath = [Array("id".utf8)]
 
     private func respond(_ error: OpenAIError) {
         respond(status: Int(error.status.code), body: error.envelope(envelope))
