@@ -385,7 +385,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             services.metrics.increment(.rejectedRequests)
         }
         let body = error.envelope(envelope)
-        let head = Self.jsonHead(version: version, status: .init(statusCode: Int(error.status.code)), length: body.readableBytes, close: true)
+        let head = ExchangeStateMachine.jsonHead(version: version, status: .init(statusCode: Int(error.status.code)), length: body.readableBytes, close: true)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] result in
@@ -497,17 +497,6 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: Writing for the exchange
-
-    /// The head of a whole JSON answer: its type, its length, and `Connection: close` when the
-    /// connection ends after it.
-    static func jsonHead(version: HTTPVersion, status: HTTPResponseStatus, length: Int, close: Bool) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(3)
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(length))
-        if close { headers.add(name: "Connection", value: "close") }
-        return HTTPResponseHead(version: version, status: status, headers: headers)
-    }
 
     func writeHead(_ response: HTTPResponseHead) {
         context?.write(wrapOutboundOut(.head(response)), promise: nil)

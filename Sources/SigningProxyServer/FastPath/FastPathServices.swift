@@ -25,6 +25,13 @@ struct FastPathServices: Sendable {
     /// Per-connection objects alive now (for leak tests).
     let live: LiveInstances
 
+    /// What each exchange's state machine reads of the settings.
+    var exchangeSettings: ExchangeStateMachine.Settings {
+        ExchangeStateMachine.Settings(
+            maxRequestSize: configuration.maxRequestSize, maxUpstreamResponseSize: configuration.maxUpstreamResponseSize,
+            upstreamHost: target?.hostHeader ?? "", upstreamBasePath: target?.basePath ?? "")
+    }
+
     /// Receive buffers for client and upstream connections: 1 KB to start, adapting between 64 B and 64 KB.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
 
