@@ -30,23 +30,18 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private enum GeneralRouter {
         /// Not set up yet: no request for it so far.
         case absent
-        /// Requested from the connection's task; parts wait in `queued` meanwhile.
+        /// Requested from the connection's task; parts wait in `held` meanwhile.
         case installing
         case ready
     }
 
-    /// What the connection is waiting for, which decides the timeout that applies.
-    private enum Phase {
-        /// Between requests. A fresh connection waits for its first request's head.
-        case idle(fresh: Bool)
-        /// Bytes of a request head have arrived; the head must be complete by the deadline.
-        case receivingHead
-        /// A fast-path request body: `bytes` so far, since `start`.
-        case receivingBody(start: NIODeadline, bytes: Int)
-        /// A response is being produced or written; no client timeout applies.
-        case busy
-        /// Closing: the last answer is written and the input is drained until the linger deadline.
-        case closing
+    /// A graceful shutdown that arrived while it could not be acted on yet.
+    private enum DeferredQuiesce {
+        /// A fast-path answer is in flight, or the general router is being set up: close after it.
+        case untilResponseEnds
+        /// Between requests, with answers' last writes still in flight: act once they complete, so a
+        /// slow reader still gets every byte of the answer it was sent.
+        case untilWritesComplete
     }
 
     private let services: FastPathServices
@@ -57,33 +52,17 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private var reader: Owner?
     /// Whose response is being written.
     private var responder: Owner?
-    /// Parts that arrived while a response was in flight, in order.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    private var readHeldBack = false
-    /// A graceful shutdown arrived while a fast-path response was in flight: close when it ends.
-    private var quiesceHeld = false
-    /// The decoder hit bytes that are not HTTP; answered with 400 once earlier requests are.
-    private var parseErrorPending = false
-    /// Fast-path answers whose last write has not completed yet: a shutdown waits for them, so a slow
-    /// reader between requests still gets every byte of the answer it was sent.
+    /// Parts (and a parse error) that arrived while a response was in flight, in order.
+    private var held = HeldRequests()
+    private var deferredQuiesce: DeferredQuiesce?
+    /// Fast-path answers whose last write has not completed yet.
     private var finalWritesPending = 0
-    private var quiesceAfterWrites = false
-    /// Signed answers fully written, waiting for the client's next move before their signature is
-    /// published or dropped (see ``confirmDelivery(_:context:)``).
-    private var confirmations: [(id: Int, decide: (Bool) -> Void)] = []
-    private var nextConfirmation = 0
-    /// The client closed its side while a delivery was being confirmed: acted on once it is decided.
-    private var inputClosedHeld = false
+    private var deliveries = DeliveryConfirmations()
 
-    private var phase = Phase.idle(fresh: true)
-    /// When the current phase times out; the timer below fires at or before it and re-arms itself,
-    /// so moving a deadline later (every body chunk does) costs no timer work.
-    private var deadline: NIODeadline?
+    private var clock: ConnectionClock
+    /// The one timer, armed at or before `clock.deadline`.
     private var timer: Scheduled<Void>?
     private var timerFiresAt: NIODeadline?
-    /// A header deadline applied at read-complete unless the head arrived meanwhile: most heads arrive
-    /// whole in one read, and then no timer moves for them.
-    private var pendingHeadDeadline: NIODeadline?
 
     /// How long a refused connection's input is drained before closing, so the client reads the answer
     /// instead of a reset caused by bytes it was still sending.
@@ -95,6 +74,11 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     init(services: FastPathServices, gate: GeneralRouterGate) {
         self.services = services
         self.gate = gate
+        clock = ConnectionClock(
+            limits: .init(
+                header: services.headerTimeout, body: services.bodyTimeout, bodyMinRate: services.bodyMinRate,
+                keepAlive: services.keepAliveTimeout, linger: Self.lingerTimeout),
+            now: .distantFuture)
         services.live.routers.add(1, ordering: .relaxed)
     }
 
@@ -105,7 +89,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         // The loop's clock, not the wall's: timers and deadlines must agree (and tests move the clock).
-        setDeadline(context.eventLoop.now + services.headerTimeout)
+        clock = ConnectionClock(limits: clock.limits, now: context.eventLoop.now)
+        syncTimer()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -115,40 +100,33 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = nil
         reader = nil
         responder = nil
-        queued.removeAll()
+        held.removeAll()
     }
 
     // MARK: Inbound
 
     /// Raw bytes arrived ahead of the HTTP decoder (see ``ClientBytesObserver``).
     func bytesArrived() {
-        guard case .idle(let fresh) = phase else { return }
+        guard clock.awaitingRequestBytes, let context else { return }
         // The client sends its next request: it has read the previous answers.
-        if !confirmations.isEmpty { settleConfirmations(delivered: true) }
-        phase = .receivingHead
-        // A fresh connection's first head was due from the moment it opened.
-        if !fresh, let context { pendingHeadDeadline = context.eventLoop.now + services.headerTimeout }
+        settleConfirmations(delivered: true)
+        _ = clock.bytesArrived(now: context.eventLoop.now)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let pending = pendingHeadDeadline {
-            pendingHeadDeadline = nil
-            if case .receivingHead = phase { setDeadline(pending) }
-        }
+        clock.readComplete()
+        syncTimer()
         context.fireChannelReadComplete()
     }
 
     /// Whether the observer needs to call ``bytesArrived()``: only between requests.
-    var awaitingRequestBytes: Bool {
-        if case .idle = phase { return true }
-        return false
-    }
+    var awaitingRequestBytes: Bool { clock.awaitingRequestBytes }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if case .refused = responder { return }
-        if !queued.isEmpty || (responder != nil && part.isHead) || general == .installing {
-            queued.append(part)
+        if !held.isEmpty || (responder != nil && part.isHead) || general == .installing {
+            held.append(.part(part))
             return
         }
         process(part, context: context)
@@ -158,10 +136,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     func generalRouterInstalled() {
         general = .ready
         guard let context else { return }
-        drainQueued(context: context)
-        if quiesceHeld, responder.map({ if case .router = $0 { true } else { false } }) ?? true {
+        drainHeld(context: context)
+        if deferredQuiesce == .untilResponseEnds, responder.map({ if case .router = $0 { true } else { false } }) ?? true {
             // A shutdown arrived while the router was being set up: it closes after its answer.
-            quiesceHeld = false
+            deferredQuiesce = nil
             context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
     }
@@ -173,11 +151,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let buffer):
             switch reader {
             case .fastPath(let exchange):
-                if case .receivingBody(let start, let bytes) = phase {
-                    let total = bytes + buffer.readableBytes
-                    phase = .receivingBody(start: start, bytes: total)
-                    setDeadline(bodyDeadline(start: start, bytes: total))
-                }
+                clock.bodyReceived(buffer.readableBytes)
                 if let refusal = exchange.requestBody(buffer) {
                     refuse(refusal, exchange: exchange, context: context)
                 }
@@ -189,8 +163,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             reader = nil
             switch current {
             case .fastPath(let exchange):
-                phase = .busy
-                clearDeadline()
+                clock.busy()
                 exchange.requestEnd()
             case .router: context.fireChannelRead(wrapInboundOut(part))
             case .refused, .none: break
@@ -209,15 +182,14 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             }
             guard general == .ready else {
                 // Hold this request (and everything after it) until the router behind exists.
-                queued.prepend(.head(head))
+                held.prepend(.part(.head(head)))
                 if general == .absent {
                     general = .installing
                     gate.resolve(.needed)
                 }
                 return
             }
-            phase = .busy
-            clearDeadline()
+            clock.busy()
             reader = .router
             responder = .router
             context.fireChannelRead(wrapInboundOut(.head(head)))
@@ -231,15 +203,13 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if declaresBody {
-            let start = context.eventLoop.now
-            phase = .receivingBody(start: start, bytes: 0)
-            setDeadline(bodyDeadline(start: start, bytes: 0))
+            clock.bodyStarted(now: context.eventLoop.now)
+            syncTimer()
             if Self.expectsContinue(head) {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
         } else {
-            phase = .busy
-            clearDeadline()
+            clock.busy()
         }
     }
 
@@ -264,15 +234,12 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, responder == nil, finalWritesPending > 0 {
-            quiesceAfterWrites = true
+            deferredQuiesce = .untilWritesComplete
             return
         }
-        if let event = event as? ChannelEvent, event == .inputClosed, !confirmations.isEmpty {
-            // A FIN says little: bytes that reach a socket already closed are answered with a reset,
-            // which may still be on its way. Keep the connection until the delivery is decided.
-            inputClosedHeld = true
-            return
-        }
+        // A FIN says little: bytes that reach a socket already closed are answered with a reset,
+        // which may still be on its way. Keep the connection until the delivery is decided.
+        if let event = event as? ChannelEvent, event == .inputClosed, deliveries.holdInputClose() { return }
         switch responder {
         case .refused:
             if let event = event as? ChannelEvent, event == .inputClosed {
@@ -283,7 +250,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         case .fastPath(let exchange):
             if event is ChannelShouldQuiesceEvent {
                 // The router behind would close the connection as idle; let the response finish first.
-                quiesceHeld = true
+                deferredQuiesce = .untilResponseEnds
                 return
             }
             if let event = event as? ChannelEvent, event == .inputClosed {
@@ -294,10 +261,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             if general != .ready {
                 // Nothing behind this handler closes the connection; do what the general router would.
                 if event is ChannelShouldQuiesceEvent {
-                    if queued.isEmpty { closeDeliberately(context) } else { quiesceHeld = true }
+                    if held.isEmpty { closeDeliberately(context) } else { deferredQuiesce = .untilResponseEnds }
                     return
                 }
-                if let event = event as? ChannelEvent, event == .inputClosed, queued.isEmpty {
+                if let event = event as? ChannelEvent, event == .inputClosed, held.isEmpty {
                     closeDeliberately(context)
                     return
                 }
@@ -330,8 +297,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
                 break
             case .router, .none:
                 // Requests before the bad bytes are answered first, then a 400, then the connection closes.
-                parseErrorPending = true
-                answerParseErrorIfIdle(context: context)
+                held.append(.parseError)
+                drainHeld(context: context)
             }
             return
         }
@@ -348,12 +315,6 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         context.fireErrorCaught(error)
-    }
-
-    private func answerParseErrorIfIdle(context: ChannelHandlerContext) {
-        guard parseErrorPending, responder == nil, queued.isEmpty else { return }
-        parseErrorPending = false
-        refuse(OpenAIError.badRequest, version: .http1_1, method: .GET, context: context)
     }
 
     // MARK: Refusing
@@ -377,10 +338,10 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         settleConfirmations(delivered: true)
         reader = .refused
         responder = .refused
-        queued.removeAll()
-        phase = .closing
+        held.removeAll()
         // Bounded even if the client never reads the answer.
-        setDeadline(context.eventLoop.now + services.keepAliveTimeout)
+        clock.closing(now: context.eventLoop.now)
+        syncTimer()
         if error.status.code >= 400 && error.status.code < 500 && error.status != .notFound {
             services.metrics.increment(.rejectedRequests)
         }
@@ -396,82 +357,61 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             // Half-close: the client sees the end of the answer, and what it still sends is read and
             // dropped until it closes or the linger time runs out.
             context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
-            setDeadline(context.eventLoop.now + Self.lingerTimeout)
-            if readHeldBack {
-                readHeldBack = false
-                context.read()
-            }
+            clock.lingering(now: context.eventLoop.now)
+            syncTimer()
+            if held.takeHeldBackRead(force: true) { context.read() }
         }
     }
 
     // MARK: Timeouts
 
-    private func bodyDeadline(start: NIODeadline, bytes: Int) -> NIODeadline {
-        // The body may take `bodyTimeout` whatever its pace; each further second must be paid for
-        // with `bodyMinRate` bytes already received.
-        let earned = TimeAmount.nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(services.bodyMinRate))
-        return start + services.bodyTimeout + earned
-    }
-
-    private func setDeadline(_ newDeadline: NIODeadline) {
-        deadline = newDeadline
-        guard let context else { return }
-        if let firesAt = timerFiresAt, firesAt <= newDeadline { return }
+    /// Arms the timer for `clock.deadline` unless it already fires at or before it.
+    private func syncTimer() {
+        guard let deadline = clock.deadline, let context else { return }
+        if let firesAt = timerFiresAt, firesAt <= deadline { return }
         timer?.cancel()
-        timerFiresAt = newDeadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: newDeadline) { [self] in
+        timerFiresAt = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             timer = nil
             timerFiresAt = nil
             timerFired()
         }
     }
 
-    private func clearDeadline() {
-        // The timer stays armed; it finds no deadline when it fires. Requests come and go far more
-        // often than timers fire, so no timer is scheduled or cancelled per request.
-        deadline = nil
-    }
-
     private func cancelTimer() {
         timer?.cancel()
         timer = nil
         timerFiresAt = nil
-        deadline = nil
     }
 
     private func timerFired() {
-        guard let deadline, let context else { return }
-        if context.eventLoop.now < deadline {
-            setDeadline(deadline)
+        guard let context else { return }
+        guard let expiry = clock.timerFired(now: context.eventLoop.now) else {
+            // The deadline moved later since the timer was set (or there is none now).
+            syncTimer()
             return
         }
-        self.deadline = nil
-        switch phase {
-        case .idle:
-            // An idle keep-alive connection (or one that never sent a byte) is simply closed.
+        switch expiry {
+        case .idle, .closing:
             closeDeliberately(context)
-        case .receivingHead:
+        case .head:
             services.metrics.increment(.clientTimeouts)
             refuse(OpenAIError.requestTimeout, version: .http1_1, method: .GET, context: context)
-        case .receivingBody:
+        case .body:
             services.metrics.increment(.clientTimeouts)
             if case .fastPath(let exchange) = reader {
                 refuse(OpenAIError.requestTimeout, exchange: exchange, context: context)
             } else {
                 closeDeliberately(context)
             }
-        case .closing:
-            closeDeliberately(context)
-        case .busy:
-            break
         }
     }
 
     /// The connection is between requests again: the keep-alive timeout applies.
     private func becameIdle() {
-        phase = .idle(fresh: false)
         guard let context else { return }
-        setDeadline(context.eventLoop.now + services.keepAliveTimeout)
+        clock.becameIdle(now: context.eventLoop.now)
+        syncTimer()
     }
 
     // MARK: Outbound
@@ -483,17 +423,13 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         if isEnd, case .router = responder {
             responder = nil
             becameIdle()
-            drainQueued(context: context)
+            drainHeld(context: context)
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        // Stop reading while requests are queued behind an in-flight response.
-        if queued.isEmpty {
-            context.read()
-        } else {
-            readHeldBack = true
-        }
+        // Stop reading while requests are held behind an in-flight response.
+        if held.readRequested() { context.read() }
     }
 
     // MARK: Writing for the exchange
@@ -520,7 +456,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             delivered?(false)
             return
         }
-        let close = closeConnection || quiesceHeld
+        let close = closeConnection || deferredQuiesce == .untilResponseEnds
         finalWritesPending += 1
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] result in
             finalWritesPending -= 1
@@ -542,8 +478,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if close {
                 return
-            } else if finalWritesPending == 0, quiesceAfterWrites {
-                quiesceAfterWrites = false
+            } else if finalWritesPending == 0, deferredQuiesce == .untilWritesComplete {
+                deferredQuiesce = nil
                 userInboundEventTriggered(context: context, event: ChannelShouldQuiesceEvent())
             }
         }
@@ -551,12 +487,12 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         if case .fastPath(let reading) = reader, reading === exchange { reader = nil }
         if close {
             // A client that stops reading its last bytes for this long loses them (and so its signature).
-            phase = .closing
-            setDeadline(context.eventLoop.now + services.keepAliveTimeout)
+            clock.closing(now: context.eventLoop.now)
+            syncTimer()
             return
         }
         becameIdle()
-        drainQueued(context: context)
+        drainHeld(context: context)
     }
 
     /// Decides whether a signed answer whose every byte was written was delivered.
@@ -568,17 +504,15 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// `deliveryGrace` without a reset (delivered). A FIN decides nothing: a client that closed before
     /// the last bytes arrived answers them with a reset, which may follow its FIN.
     private func confirmDelivery(_ decide: @escaping (Bool) -> Void, context: ChannelHandlerContext) {
-        let id = nextConfirmation
-        nextConfirmation += 1
-        confirmations.append((id, decide))
+        let id = deliveries.add(decide)
         context.eventLoop.assumeIsolated().scheduleTask(in: Self.deliveryGrace) { [self] in
-            guard confirmations.contains(where: { $0.id == id }) else { return }
+            guard deliveries.isWaiting(id) else { return }
             // A reset that came after the client's FIN is never read (input is closed by then), but it
             // leaves the socket in the CLOSE state, which TCP_INFO shows.
             Self.connectionWasReset(context.channel).assumeIsolated().whenComplete { [self] result in
-                guard let index = confirmations.firstIndex(where: { $0.id == id }) else { return }
+                guard let decide = deliveries.take(id) else { return }
                 let reset = (try? result.get()) ?? false
-                confirmations.remove(at: index).decide(!reset)
+                decide(!reset)
                 releaseHeldInputClose()
             }
         }
@@ -597,16 +531,13 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func settleConfirmations(delivered: Bool) {
-        guard !confirmations.isEmpty else { return }
-        let waiting = confirmations
-        confirmations = []
-        for confirmation in waiting { confirmation.decide(delivered) }
+        guard !deliveries.isEmpty else { return }
+        for decide in deliveries.takeAll() { decide(delivered) }
         releaseHeldInputClose()
     }
 
     private func releaseHeldInputClose() {
-        guard confirmations.isEmpty, inputClosedHeld, let context else { return }
-        inputClosedHeld = false
+        guard let context, deliveries.releaseInputClose() else { return }
         userInboundEventTriggered(context: context, event: ChannelEvent.inputClosed)
     }
 
@@ -616,8 +547,7 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         responder = nil
         if case .fastPath(let reading) = reader, reading === exchange { reader = nil }
         if closeConnection {
-            phase = .closing
-            clearDeadline()
+            clock.closed()
             closeDeliberately(context)
         }
     }
@@ -630,23 +560,24 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    private func drainQueued(context: ChannelHandlerContext) {
+    /// Serves what was held, in order, as far as the connection is free for it.
+    private func drainHeld(context: ChannelHandlerContext) {
         var forwarded = false
-        while let part = queued.first {
-            if (part.isHead && responder != nil) || general == .installing { break }
-            queued.removeFirst()
-            process(part, context: context)
+        while let item = held.first {
+            if (item.startsRequest && responder != nil) || general == .installing { break }
+            switch held.removeFirst() {
+            case .part(let part):
+                process(part, context: context)
+            case .parseError:
+                refuse(OpenAIError.badRequest, version: .http1_1, method: .GET, context: context)
+            }
             if case .router = reader ?? responder { forwarded = true }
             if case .refused = responder { break }
         }
         // The general router's channel delivers reads to its task at read-complete; these parts
         // arrive outside a read cycle, so close one for them.
         if forwarded { context.fireChannelReadComplete() }
-        answerParseErrorIfIdle(context: context)
-        if queued.isEmpty && readHeldBack {
-            readHeldBack = false
-            context.read()
-        }
+        if held.takeHeldBackRead() { context.read() }
     }
 }
 
