@@ -1,13 +1,5 @@
 import NIOCore
 
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Watches the raw bytes of a streamed (SSE) completion for the chat id and the `data: [DONE]` line.
 ///
 /// Feed it the upstream body in whatever chunks arrive; it is a state machine over bytes, not a JSON
@@ -24,7 +16,7 @@ import Musl
 /// Memory stays bounded: only a line that may still carry the id is buffered (a `data:` line, at most
 /// `maxLineLength` bytes; longer lines are skipped for the id). Once the id is known nothing is
 /// buffered; `[DONE]` is then recognised with a few bytes of prefix state while each chunk is searched
-/// for newlines with `memchr`, without allocating.
+/// for newlines with ``LineSplitter``, without allocating.
 package struct ChatIDScanner: Sendable {
     /// What became true during one `feed`.
     package struct Event: OptionSet, Sendable, Hashable {
@@ -72,20 +64,15 @@ package struct ChatIDScanner: Sendable {
 
     /// Feeds the next bytes of the stream; returns what this feed completed.
     package mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Event {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return [] }
+        guard !bytes.isEmpty else { return [] }
         // Nothing left to learn once both are known.
         if sawDone && chatID != nil { return [] }
         var events: Event = []
-        var start = 0
-        while start < bytes.count {
-            let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start)
-            let end = newline.map { base.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
-            if end > start {
-                consumePartOfLine(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        LineSplitter.split(bytes) { piece in
+            switch piece {
+            case .part(let part): consumePartOfLine(part)
+            case .end: events.formUnion(finishLine())
             }
-            guard newline != nil else { break }
-            events.formUnion(finishLine())
-            start = end + 1
         }
         return events
     }

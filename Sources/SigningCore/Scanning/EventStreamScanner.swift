@@ -1,13 +1,5 @@
 import NIOCore
 
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Watches the raw bytes of a Responses or Messages event stream for its id and its terminal event.
 ///
 /// These streams carry `event:` lines and end without `data: [DONE]` (docs/API.md, Routes):
@@ -56,19 +48,12 @@ package struct EventStreamScanner: Sendable {
     }
 
     package mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
         let endedBefore = sawEnd
-        var start = 0
-        while start < bytes.count {
-            let remaining = bytes.count - start
-            guard let found = memchr(base + start, 0x0A, remaining) else {
-                consumePart(UnsafeRawBufferPointer(start: base + start, count: remaining))
-                break
+        LineSplitter.split(bytes) { piece in
+            switch piece {
+            case .part(let part): consumePart(part)
+            case .end: finishLine()
             }
-            let newline = base.distance(to: UnsafeRawPointer(found))
-            consumePart(UnsafeRawBufferPointer(start: base + start, count: newline - start))
-            finishLine()
-            start = newline + 1
         }
         return sawEnd && !endedBefore
     }
