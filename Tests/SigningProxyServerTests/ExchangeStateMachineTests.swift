@@ -38,7 +38,7 @@ struct ExchangeStateMachineTests {
         for part in parts {
             guard case .none = machine.requestBody(buffer(part)) else { throw Unexpected("body refused") }
         }
-        guard case .connectUpstream(fresh: false) = machine.requestEnd(now: .uptimeNanoseconds(0)) else { throw Unexpected("no connect") }
+        guard case .connectUpstream(fresh: false, _) = machine.requestEnd(now: .uptimeNanoseconds(0)) else { throw Unexpected("no connect") }
         guard case .sendUpstream(let head, let body) = machine.upstreamConnected(reused: false) else { throw Unexpected("nothing sent") }
         return (head, body.map { Array($0.readableBytesView) } ?? [])
     }
@@ -374,10 +374,12 @@ struct ExchangeStateMachineTests {
         let body = Array(#"{"model":"m"}"#.utf8)
         #expect(machine.requestHead(declaresBody: true).isNone)
         #expect(machine.requestBody(Self.buffer(body)).isNone)
-        guard case .connectUpstream(fresh: false) = machine.requestEnd(now: .uptimeNanoseconds(0)) else { throw Unexpected("no connect") }
+        guard case .connectUpstream(fresh: false, model: "m") = machine.requestEnd(now: .uptimeNanoseconds(0)) else {
+            throw Unexpected("no connect for model m")
+        }
         guard case .sendUpstream(_, let first) = machine.upstreamConnected(reused: true) else { throw Unexpected("not sent") }
         #expect(first.map { Array($0.readableBytesView) } == body)
-        guard case .connectUpstream(fresh: true) = machine.upstreamClosed(nil) else { throw Unexpected("no retry") }
+        guard case .connectUpstream(fresh: true, model: "m") = machine.upstreamClosed(nil) else { throw Unexpected("no retry") }
         guard case .sendUpstream(_, let second) = machine.upstreamConnected(reused: false) else { throw Unexpected("not resent") }
         #expect(second.map { Array($0.readableBytesView) } == body)
         // A second close is the upstream's failure: no third try.
@@ -385,6 +387,23 @@ struct ExchangeStateMachineTests {
         try Self.apply(machine.upstreamClosed(nil), to: &outcome)
         #expect(outcome.head?.status == .badGateway)
         #expect(outcome.notes == [.upstreamUnavailable("connection closed")])
+    }
+
+    @Test("the request's top-level model picks the backend; anything else is no model")
+    func model() throws {
+        let cases: [(String, String?)] = [
+            (#"{"model":"chat-1","messages":[]}"#, "chat-1"), (#"{"model":"\u0065mb"}"#, "emb"), (#"{"messages":[{"model":"x"}]}"#, nil),
+            (#"{"model":5}"#, nil), (#"{"model":""}"#, nil), (#"{"model":"a","model":"b"}"#, nil),
+        ]
+        for (body, expected) in cases {
+            var machine = try Self.machine("/v1/chat/completions")
+            #expect(machine.requestHead(declaresBody: true).isNone)
+            #expect(machine.requestBody(Self.buffer(Array(body.utf8))).isNone)
+            guard case .connectUpstream(_, let model) = machine.requestEnd(now: .uptimeNanoseconds(0)) else {
+                throw Unexpected("no connect for \(body)")
+            }
+            #expect(model == expected, "\(body)")
+        }
     }
 
     @Test("a fresh connection closed before any answer is not retried")

@@ -11,8 +11,9 @@ extension ExchangeStateMachine {
         /// longer) read, so the connection cannot carry another request.
         case refuse(OpenAIError)
         /// Get a connection from the pool (`fresh`: not one idle in it) and report it with
-        /// ``upstreamConnected(reused:)`` or ``upstreamConnectFailed(_:)``.
-        case connectUpstream(fresh: Bool)
+        /// ``upstreamConnected(reused:)`` or ``upstreamConnectFailed(_:)``. `model` is the request's
+        /// top-level `model`, when it has one.
+        case connectUpstream(fresh: Bool, model: String?)
         /// A connection arrived for an exchange that ended meanwhile: back to the pool, untouched.
         case releaseUnusedConnection
         case sendUpstream(HTTPRequestHead, body: ByteBuffer?)

@@ -36,6 +36,8 @@ struct ExchangeStateMachine {
         /// Kept until an answer begins, while a retry may still need it.
         var body: ByteBuffer?
         var requestHash: String
+        /// The request's top-level `model`, which picks the backend.
+        var model: String?
         var retried = false
     }
 
@@ -178,40 +180,52 @@ struct ExchangeStateMachine {
             return .lookUpSignature(chatID: chatID, algorithm: algorithm, mayWait: true)
         case .models:
             state = .connecting(Outgoing(body: nil, requestHash: ""))
-            return .connectUpstream(fresh: false)
+            return .connectUpstream(fresh: false, model: nil)
         case .redirect(let location):
             // Relative, unlike vLLM's absolute one, which names vLLM's own address.
             return respond(status: 307, body: ByteBuffer(), location: location)
         case .notServed:
             return respond(.routeNotFound)
         case .proxied(let proxied):
-            let requestHash: String
+            let checked: (requestHash: String, model: String?)
             do {
-                requestHash = try Self.check(reading, of: proxied, head: head)
+                checked = try Self.check(reading, of: proxied, head: head)
             } catch {
                 return respond(error, note: .rejected)
             }
-            state = .connecting(Outgoing(body: reading.body, requestHash: requestHash))
-            return .connectUpstream(fresh: false)
+            state = .connecting(Outgoing(body: reading.body, requestHash: checked.requestHash, model: checked.model))
+            return .connectUpstream(fresh: false, model: checked.model)
         }
     }
 
     /// The request checks of docs/API.md, Completions, in the order the Python proxy applies them.
-    /// - Returns: the request hash of a signed route ("" for an unsigned one).
-    private static func check(_ reading: Reading, of proxied: ProxyRoute, head: HTTPRequestHead) throws(OpenAIError) -> String {
+    /// - Returns: the request hash of a signed route ("" for an unsigned one), and the request's `model`.
+    private static func check(
+        _ reading: Reading, of proxied: ProxyRoute, head: HTTPRequestHead
+    ) throws(OpenAIError) -> (requestHash: String, model: String?) {
         if let rejection = reading.rejection { throw rejection }
+        var model: String?
         switch proxied.body {
         case .json:
-            guard JSONCheck.isObject(reading.body ?? ByteBuffer()) else { throw OpenAIError.invalidJSON }
+            // One pass validates the body and finds its model.
+            let body = reading.body ?? ByteBuffer()
+            let found: String?? = body.withUnsafeReadableBytes { bytes in
+                guard let scan = JSONValidator.scan(bytes, path: modelPath), scan.topLevel == .object else { return nil }
+                return .some(TopLevelIDExtractor.usableString(scan.member, in: bytes))
+            }
+            guard let found else { throw OpenAIError.invalidJSON }
+            model = found
         case .multipart, .none:
             break
         }
         // An encrypted request can be neither read by vLLM nor forwarded in the clear.
         if e2eeHeaders.contains(where: { head.headers.contains(name: $0) }) { throw OpenAIError.e2eeUnsupported }
-        guard proxied.isSigned else { return "" }
+        guard proxied.isSigned else { return ("", model) }
         // Every caller that passed authentication holds a TOKEN token and is privileged (docs/API.md, `X-Request-Hash`).
-        return try requestHashOverride(head.headers.first(name: "x-request-hash")) ?? reading.digest.finalizeHex()
+        return (try requestHashOverride(head.headers.first(name: "x-request-hash")) ?? reading.digest.finalizeHex(), model)
     }
+
+    private static let modelPath = [Array("model".utf8)]
 
     private static let e2eeHeaders = [
         "X-Signing-Algo", "X-Client-Pub-Key", "X-Model-Pub-Key", "X-E2EE-Version", "X-E2EE-Nonce", "X-E2EE-Timestamp",
@@ -395,7 +409,7 @@ struct ExchangeStateMachine {
             // likely closed it as idle and never saw the request. Send once more, on a new connection.
             outgoing.retried = true
             state = .connecting(outgoing)
-            return .connectUpstream(fresh: true)
+            return .connectUpstream(fresh: true, model: outgoing.model)
         case .streaming(let streaming) where streaming.pendingHead == nil:
             state = .done
             return .abandon(upstream: .drop, note: .cutMidStream(description ?? "connection closed"))

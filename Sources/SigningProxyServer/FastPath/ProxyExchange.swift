@@ -118,7 +118,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case .refuse:
             // Only the request's head and body events refuse; `refusal(_:)` hands those to the router.
             preconditionFailure("a refusal outside the request")
-        case .connectUpstream(let fresh):
+        case .connectUpstream(let fresh, _):
             connect(fresh: fresh)
         case .releaseUnusedConnection:
             break  // handled where the connection arrives
