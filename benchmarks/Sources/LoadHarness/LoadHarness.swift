@@ -84,11 +84,17 @@ struct LoadHarness: AsyncParsableCommand {
     @Option(help: "Event loop threads of the load generator.")
     var clientThreads = 1
 
+    @Option(help: "Seconds per route, target and round, c=1 streamed-routes phase (chat, Responses, Messages).")
+    var routeSeconds = 2.0
+
+    @Flag(help: "Run only the streamed-routes phase (chat, Responses and Messages streams); skips crypto, c=1, c=64, paced chat, signature and memory phases, whose JSON fields are then zero or empty.")
+    var streamsOnly = false
+
     func validate() throws {
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1...20") }
         for (name, value) in [
             ("latency", latencySeconds), ("decomposition", decompositionSeconds), ("throughput", throughputSeconds),
-            ("paced", pacedSeconds),
+            ("paced", pacedSeconds), ("route", routeSeconds),
             ("open-timeout", openTimeoutSeconds), ("crypto", cryptoSeconds),
         ] where !(0.1...120).contains(value) {
             throw ValidationError("--\(name)-seconds must be 0.1...120")
@@ -129,8 +135,15 @@ struct LoadHarness: AsyncParsableCommand {
         let machine = MachineDescription.current(nginx: nginxPath)
         log("machine: \(machine.cpuModel), \(machine.logicalCPUs) CPUs, load \(machine.loadAverageAtStart)")
 
-        log("crypto baselines (\(cryptoSeconds) s each) and openssl speed")
-        let crypto = CryptoBaseline.measure(seconds: cryptoSeconds)
+        let crypto: CryptoBaseline
+        if streamsOnly {
+            crypto = CryptoBaseline(
+                sha256MBps200B: 0, sha256MBps1MiB: 0, secp256k1SignaturesPerSecond: 0, exchangeSignaturesPerSecond: 0,
+                opensslSpeed: "not measured (--streams-only)")
+        } else {
+            log("crypto baselines (\(cryptoSeconds) s each) and openssl speed")
+            crypto = CryptoBaseline.measure(seconds: cryptoSeconds)
+        }
 
         let directory = try TemporaryDirectory.make()
         let servers = Servers(directory: directory, binDir: binDir)
@@ -163,6 +176,10 @@ struct LoadHarness: AsyncParsableCommand {
         fileLimit: Int
     ) async throws -> HarnessReport {
         let driver = LoadDriver(group: group)
+        if streamsOnly {
+            try await Task.sleep(for: .seconds(1))
+            return try await streamsOnlyReport(driver: driver, servers: servers, group: group, crypto: crypto, machine: machine, fileLimit: fileLimit)
+        }
         let names = servers.targetNames
         let throughputNames = servers.throughputTargetNames
         var figures: [String: PhaseAccumulator] = [:]
@@ -239,6 +256,9 @@ struct LoadHarness: AsyncParsableCommand {
             }
         }
 
+        log("phase 3b/5: streamed routes (chat, Responses, Messages)")
+        let routes = try await streamedRoutes(driver: driver, servers: servers, group: group)
+
         log("phase 4/5: \(signatureIDs) signed completions, then GET /v1/signature once each at c=64 (eager, then lazy twice)")
         let signatures = try await signatureLookups(
             driver: driver, servers: servers, crypto: crypto, target: Servers.signingProxy,
@@ -267,8 +287,29 @@ struct LoadHarness: AsyncParsableCommand {
         return ReportBuilder(
             machine: machine, settings: settings(fileLimit: fileLimit), crypto: crypto, figures: figures,
             signatures: signatures, lazySignatures: lazySignatures, memory: memory, verification: verification,
-            decomposition: decomposition.mapValues { $0.mapValues { Percentiles($0.latencies) } }
+            decomposition: decomposition.mapValues { $0.mapValues { Percentiles($0.latencies) } },
+            streamedRoutes: routes
         ).build()
+    }
+
+    /// `--streams-only`: the streamed-routes phase alone; the other phases' fields stay zero or empty and
+    /// no goal is judged.
+    private func streamsOnlyReport(
+        driver: LoadDriver, servers: Servers, group: MultiThreadedEventLoopGroup, crypto: CryptoBaseline,
+        machine: MachineDescription, fileLimit: Int
+    ) async throws -> HarnessReport {
+        let routes = try await streamedRoutes(driver: driver, servers: servers, group: group)
+        let skipped = SignatureLookupFigures(
+            signingMode: "not measured (--streams-only)", ids: 0, lookupsPerSecondC64: 0, repeatLookupsPerSecondC64: nil,
+            rawSecp256k1PerCore: 0, ratioToRawSigningRate: 0, errors: 0)
+        var report = ReportBuilder(
+            machine: machine, settings: settings(fileLimit: fileLimit), crypto: crypto, figures: [:],
+            signatures: skipped, lazySignatures: skipped, memory: [:],
+            verification: VerificationFigures(exchanges: 0, signaturesVerified: 0, detail: "not run (--streams-only)"),
+            decomposition: [:], streamedRoutes: routes
+        ).build()
+        report.goals = []
+        return report
     }
 
     // MARK: Phases
@@ -353,9 +394,9 @@ struct LoadHarness: AsyncParsableCommand {
 
     // MARK: Helpers
 
-    private func rotated(_ names: [String], by round: Int) -> [String] {
-        let shift = round % names.count
-        return Array(names[shift...] + names[..<shift])
+    func rotated<Item>(_ items: [Item], by round: Int) -> [Item] {
+        let shift = round % items.count
+        return Array(items[shift...] + items[..<shift])
     }
 
     private func settings(fileLimit: Int) -> [String: String] {
@@ -365,7 +406,8 @@ struct LoadHarness: AsyncParsableCommand {
             "pacedConcurrency": "\(pacedConcurrency)", "pacedDelayMs": "\(pacedDelayMs)", "pacedTokens": "\(pacedTokens)",
             "fastTokens": "\(fastTokens)", "warmUpSeconds": "\(warmUpSeconds)", "signatureIDs": "\(signatureIDs)",
             "openStreams": openStreams, "holdDelayMs": "\(holdDelayMs)", "clientThreads": "\(clientThreads)",
-            "openFileLimit": "\(fileLimit)", "signingMode": "eager",
+            "openFileLimit": "\(fileLimit)", "signingMode": "eager", "routeSeconds": "\(routeSeconds)",
+            "phases": streamsOnly ? "streamed routes only (--streams-only)" : "all",
             "lazySigningTarget": "\(Servers.signingProxyLazy): SIGNING_MODE=lazy, fast upstream, c=1, c=64 and /v1/signature phases only",
         ]
     }

@@ -9,12 +9,14 @@ struct ExchangeChecker {
     let port: Int
     let token: String
 
-    func run(exchanges: Int) async -> VerificationFigures {
+    /// `request` defaults to a streamed chat completion; any signed streamed route works (the id is the
+    /// first `"id"` of the body, as in chat chunks, `response.created` and `message_start`).
+    func run(exchanges: Int, request given: RequestSpec? = nil) async -> VerificationFigures {
         let verifier = ResponseVerifier()
         var verified = 0
         var problems: [String] = []
         for _ in 0..<exchanges {
-            let request = RequestSpec.chat(stream: true, token: token)
+            let request = given ?? RequestSpec.chat(stream: true, token: token)
             do {
                 let (status, response) = try await OneShot.fetch(group: group, port: port, request: request)
                 guard status == 200, let id = ResponseTimer.firstID(in: response) else {

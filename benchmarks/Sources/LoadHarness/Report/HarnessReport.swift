@@ -18,6 +18,9 @@ struct HarnessReport: Codable, Sendable {
     /// c=1 latency of GET /health (HTTP server alone) and GET /v1/models (plain pass-through), by path
     /// then target: where the completion path's added latency goes.
     var latencyC1ByPath: [String: [String: Percentiles]]
+    /// Streamed chat, Responses and Messages in the same rounds: each route's added latency against chat's.
+    /// Absent in reports written before the phase existed.
+    var streamedRoutes: StreamedRoutesFigures?
     /// The targets, each with the measured value and whether it holds.
     var goals: [Goal]
     var durationSeconds: Double

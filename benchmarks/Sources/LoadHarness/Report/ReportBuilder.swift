@@ -9,6 +9,7 @@ struct ReportBuilder {
     let memory: [String: MemoryFigures]
     let verification: VerificationFigures
     let decomposition: [String: [String: Percentiles]]
+    let streamedRoutes: StreamedRoutesFigures?
 
     func build() -> HarnessReport {
         var targets = figures.mapValues(\.figures)
@@ -63,7 +64,7 @@ struct ReportBuilder {
         return HarnessReport(
             machine: machine, settings: settings, crypto: crypto, targets: targets, added: added,
             ratiosSigningProxyToNginx: ratios, signatureLookups: signatures, lazySigning: lazy, memory: memory,
-            verification: verification, latencyC1ByPath: decomposition,
+            verification: verification, latencyC1ByPath: decomposition, streamedRoutes: streamedRoutes,
             goals: goals(proxyAdded: proxyAdded, added: added, ratios: ratios, memory: proxyMemory, lazy: lazy),
             durationSeconds: 0)
     }

@@ -19,6 +19,12 @@ enum ReportTable {
                 + "\(machine.memoryBytes >> 30) GiB, \(machine.kernel)")
         lines.append("load average: start \(machine.loadAverageAtStart); end \(machine.loadAverageAtEnd)")
         lines.append("")
+        if report.targets.isEmpty, let routes = report.streamedRoutes {
+            // --streams-only: nothing else was measured.
+            lines += streamedRoutes(routes)
+            lines.append(String(format: "run took %.0f s", report.durationSeconds))
+            return lines.joined(separator: "\n")
+        }
         lines.append(row("", names))
         let t = names.map { report.targets[$0]! }
         lines.append(row("latency c=1 p50 (us)", t.map { f($0.latencyC1.p50Microseconds) }))
@@ -45,6 +51,10 @@ enum ReportTable {
             let byTarget = report.latencyC1ByPath[path] ?? [:]
             lines.append(row("GET \(path) c=1 p50 (us)", names.map { f(byTarget[$0]?.p50Microseconds) }))
             lines.append(row("GET \(path) c=1 p99 (us)", names.map { f(byTarget[$0]?.p99Microseconds) }))
+        }
+        if let routes = report.streamedRoutes {
+            lines.append("")
+            lines += streamedRoutes(routes)
         }
         lines.append("")
         lines.append("memory (MB)")
@@ -102,6 +112,42 @@ enum ReportTable {
         lines.append(c.opensslSpeed)
         lines.append(String(format: "run took %.0f s", report.durationSeconds))
         return lines.joined(separator: "\n")
+    }
+}
+
+extension ReportTable {
+    /// The streamed-routes phase: per route, what each proxy adds and that over chat's.
+    static func streamedRoutes(_ figures: StreamedRoutesFigures) -> [String] {
+        func f(_ value: Double?, _ digits: Int = 1) -> String {
+            value.map { String(format: "%.\(digits)f", $0) } ?? "n/a"
+        }
+        func row(_ label: String, _ values: [String]) -> String {
+            label.padding(toLength: 48, withPad: " ", startingAt: 0) + values.map { $0.leftPadded(to: 12) }.joined()
+        }
+        let routes = StreamRoute.allCases.compactMap { route in figures.routes[route.rawValue].map { (route.rawValue, $0) } }
+        var lines = ["streamed routes (c=1 fast upstream; paced at the paced phase's concurrency)"]
+        lines.append(row("", routes.map(\.0)))
+        lines.append(row("events per stream (fast / paced)", routes.map { "\(f($0.1.eventsPerStreamFast, 0))/\(f($0.1.eventsPerStreamPaced, 0))" }))
+        for name in [Servers.direct, Servers.signingProxy, Servers.nginx] where routes.contains(where: { $0.1.targets[name] != nil }) {
+            lines.append(row("\(name): stream c=1 p50 (us)", routes.map { f($0.1.targets[name]?.streamLatencyC1.p50Microseconds) }))
+            lines.append(row("\(name): CPU ms per 1000 events", routes.map { f($0.1.targets[name]?.cpuMillisecondsPer1000Events, 2) }))
+        }
+        for name in [Servers.signingProxy, Servers.nginx] where routes.contains(where: { $0.1.added[name] != nil }) {
+            let added = routes.map { $0.1.added[name] }
+            let ratios = routes.map { $0.1.addedRatioToChat[name] ?? [:] }
+            lines.append(row("\(name): added stream c=1 p50 (us)", added.map { f($0?.streamLatencyP50Microseconds) }))
+            lines.append(row("\(name): added stream c=1 p99 (us)", added.map { f($0?.streamLatencyP99Microseconds) }))
+            lines.append(row("\(name): added first event c=1 p50 (us)", added.map { f($0?.timeToFirstEventC1P50Microseconds) }))
+            lines.append(row("\(name): added paced TTFT p50 (us)", added.map { f($0?.pacedTimeToFirstEventP50Microseconds) }))
+            lines.append(row("\(name): added paced TTFT p99 (us)", added.map { f($0?.pacedTimeToFirstEventP99Microseconds) }))
+            lines.append(row("\(name): added gap p99 (us)", added.map { f($0?.pacedInterEventGapP99Microseconds) }))
+            lines.append(row("\(name): added stream p50 / chat's", ratios.map { f($0["addedStreamLatencyP50"] ?? nil, 2) }))
+            lines.append(row("\(name): added stream p99 / chat's", ratios.map { f($0["addedStreamLatencyP99"] ?? nil, 2) }))
+            lines.append(row("\(name): CPU per event / chat's", ratios.map { f($0["cpuPer1000Events"] ?? nil, 2) }))
+        }
+        lines.append(row("signing-proxy added stream p50 / nginx's", routes.map { f($0.1.addedRatioSigningProxyToNginx["addedStreamLatencyP50"] ?? nil, 2) }))
+        lines.append("signatures checked per route: \(figures.verification.signaturesVerified) (\(figures.verification.detail))")
+        return lines
     }
 }
 
