@@ -323,6 +323,21 @@ def test_verify_exchange_checks_every_signed_route_end_to_end(start_tee):
                 assert checks[required]["status"] == "pass", (path, required)
 
 
+def test_verify_exchange_inline_verifies_the_receipt_from_the_bytes_and_binds_the_key(start_tee):
+    """`verify exchange --inline`: the records come from the answer itself (headers, or a stream's comment lines),
+    no /v1/signature lookup is made, and the key is still bound to fresh reports."""
+    base, _ = start_tee(tls=False, canned_gpu=False)
+    for path, stream in (("/v1/chat/completions", []), ("/v1/chat/completions", ["--stream"]), ("/v1/responses", ["--stream"]),
+                         ("/v1/messages", ["--stream"]), ("/v1/embeddings", [])):
+        result, report = verify_cli("exchange", "--url", base, "--path", path, "--inline", *stream)
+        checks = statuses(report)
+        failed = sorted(i for i, c in checks.items() if c["status"] == "fail")
+        assert failed == ["dcap.quote-signature", "ed25519/dcap.quote-signature"], (path, stream, report)
+        for required in ("receipt.inline", "signature.ecdsa", "ed25519/signature.ed25519", "signature.response-hash",
+                         "quote.report-data", "ed25519/quote.report-data"):
+            assert checks[required]["status"] == "pass", (path, required, checks.get(required))
+
+
 def test_verify_exchange_says_why_an_answer_that_did_not_end_cleanly_has_nothing_to_verify(dev_proxy, tmp_path):
     base, _ = dev_proxy("--request-faults")
     cases = [

@@ -176,7 +176,7 @@ struct ExchangeStateMachineTests {
         let body = try capture.body()
         let request = try capture.request()
         let expected = ExchangeStateMachine.Receipt.sign(
-            chatID: try #require(try capture.expectedID()), requestHash: Self.hex(request), responseHash: Self.hex(body))
+            chatID: try #require(try capture.expectedID()), requestHash: Self.hex(request), responseHash: Self.hex(body), inline: false)
         for split in 0...body.count {
             let outcome = try Self.run(capture, requestParts: [request], answerParts: [Array(body[..<split]), Array(body[split...])])
             #expect(outcome.bytes == body, "split at \(split)")
@@ -192,7 +192,7 @@ struct ExchangeStateMachineTests {
         let request = try capture.request()
         let outcome = try Self.run(capture, requestParts: [request], answerParts: body.map { [$0] })
         #expect(outcome.bytes == body)
-        guard case .sign(_, let requestHash, let responseHash) = outcome.receipt else {
+        guard case .sign(_, let requestHash, let responseHash, _) = outcome.receipt else {
             Issue.record("not signed: \(String(describing: outcome.receipt))")
             return
         }
@@ -203,7 +203,7 @@ struct ExchangeStateMachineTests {
             let sent = try Self.send(&machine, body: [Array(request[..<split]), Array(request[split...])])
             #expect(sent.body == request)
             let result = try Self.answer(&machine, contentType: capture.stream ? "text/event-stream" : "application/json", parts: [body])
-            guard case .sign(_, let hash, _) = result.receipt else {
+            guard case .sign(_, let hash, _, _) = result.receipt else {
                 Issue.record("not signed at request split \(split)")
                 return
             }
@@ -287,7 +287,7 @@ struct ExchangeStateMachineTests {
         var machine = try Self.machine("/v1/chat/completions")
         _ = try Self.send(&machine, body: [Array("{}".utf8)])
         let outcome = try Self.answer(&machine, contentType: "application/json", parts: [body])
-        #expect(outcome.receipt == .sign(chatID: "deep-1", requestHash: Self.hex(Array("{}".utf8)), responseHash: Self.hex(body)))
+        #expect(outcome.receipt == .sign(chatID: "deep-1", requestHash: Self.hex(Array("{}".utf8)), responseHash: Self.hex(body), inline: false))
     }
 
     @Test("unsigned routes relay streams and JSON and never yield a receipt")
@@ -583,7 +583,7 @@ struct ExchangeStateMachineTests {
         var machine = try Self.machine("/v1/chat/completions", headers: [("X-Request-Hash", " \(given) ")])
         _ = try Self.send(&machine, body: [Array("{}".utf8)])
         let outcome = try Self.answer(&machine, contentType: "application/json", parts: [Array(#"{"id":"x"}"#.utf8)])
-        guard case .sign(_, let requestHash, _) = outcome.receipt else { throw Unexpected("not signed") }
+        guard case .sign(_, let requestHash, _, _) = outcome.receipt else { throw Unexpected("not signed") }
         #expect(requestHash == given.lowercased())
     }
 
@@ -611,6 +611,35 @@ struct ExchangeStateMachineTests {
         #expect(outcome.head?.status == .notFound)
         #expect(outcome.head?.headers.first(name: "content-length") != "0")
         #expect(outcome.bytes.isEmpty)
+    }
+
+    @Test("inline receipts: asked for with X-Signing-Receipt, or by default on non-streamed answers when signing eagerly")
+    func inlineReceipts() throws {
+        func inline(_ path: String, stream: Bool, asked: String?, byDefault: Bool) throws -> Bool? {
+            var settings = Self.settings
+            settings.receiptHeadersByDefault = byDefault
+            var headers = [("Content-Type", "application/json")]
+            if let asked { headers.append((InlineReceiptFormat.requestHeader, asked)) }
+            var machine = try Self.machine(path, headers: headers, settings: settings)
+            _ = try Self.send(&machine, body: [Array("{}".utf8)])
+            let body = stream ? try Fixtures.bytes("vllm/chat-stream.body") : try Fixtures.bytes("vllm/chat.body")
+            let outcome = try Self.answer(&machine, contentType: stream ? "text/event-stream" : "application/json", parts: [body])
+            guard case .sign(_, _, _, let inline) = outcome.receipt else { return nil }
+            return inline
+        }
+        #expect(try inline("/v1/chat/completions", stream: false, asked: nil, byDefault: true) == true)
+        #expect(try inline("/v1/chat/completions", stream: false, asked: nil, byDefault: false) == false)
+        #expect(try inline("/v1/chat/completions", stream: false, asked: " Inline ", byDefault: false) == true)
+        #expect(try inline("/v1/chat/completions", stream: true, asked: nil, byDefault: true) == false)
+        #expect(try inline("/v1/chat/completions", stream: true, asked: "inline", byDefault: false) == true)
+        // Any other value is refused before anything goes upstream.
+        var machine = try Self.machine("/v1/chat/completions", headers: [(InlineReceiptFormat.requestHeader, "yes")])
+        #expect(machine.requestHead(declaresBody: true).isNone)
+        #expect(machine.requestBody(Self.buffer(Array("{}".utf8))).isNone)
+        var outcome = Outcome()
+        try Self.apply(machine.requestEnd(now: .uptimeNanoseconds(0)), to: &outcome)
+        #expect(outcome.head?.status == .badRequest)
+        #expect(String(decoding: outcome.bytes, as: UTF8.self).contains("X-Signing-Receipt"))
     }
 
     // MARK: Signature lookups

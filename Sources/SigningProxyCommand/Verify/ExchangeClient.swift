@@ -20,6 +20,8 @@ struct ExchangeClient {
         var response: [UInt8]
         var status: HTTPResponseStatus
         var contentType: String?
+        /// The answer's headers (an inline receipt's, among others).
+        var headers: [(name: String, value: String)]
         /// The answer read as its route's grammar says (id, clean end).
         var reading: ResponseReading
         /// DER of the certificate the exchange's own connection presented (TLS only).
@@ -50,13 +52,15 @@ struct ExchangeClient {
     }
 
     /// Sends `request` to `path` (a signed route) and keeps the exact request and response bytes.
-    func exchange(path: String, route: SignedRoute, request: [UInt8]) async throws -> Exchange {
-        let answer = try await send(.POST, path, body: request, auth: true)
+    /// - Parameter inline: ask for the answer's own receipt (docs/API.md, Inline receipts).
+    func exchange(path: String, route: SignedRoute, request: [UInt8], inline: Bool = false) async throws -> Exchange {
+        let extra = inline ? [(InlineReceiptFormat.requestHeader, InlineReceiptFormat.requestValue)] : []
+        let answer = try await send(.POST, path, body: request, auth: true, headers: extra)
         let contentType = answer.headers.first(name: "content-type")
         let reading = ResponseReading.read(answer.body, route: route, contentType: contentType)
         return Exchange(
             path: path, request: request, response: answer.body, status: answer.status, contentType: contentType,
-            reading: reading, certificateDER: answer.peerCertificateDER)
+            headers: answer.headers.map { ($0.name, $0.value) }, reading: reading, certificateDER: answer.peerCertificateDER)
     }
 
     /// `GET /v1/signature/{id}?signing_algo=…`: the answer, whatever its status.
@@ -76,9 +80,9 @@ struct ExchangeClient {
     }
 
     private func send(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, auth: Bool
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, auth: Bool, headers extra: [(String, String)] = []
     ) async throws -> ProxyHTTPClient.Response {
-        var headers: [(String, String)] = []
+        var headers: [(String, String)] = extra
         if auth { headers.append(("Authorization", "Bearer \(token)")) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
         do {

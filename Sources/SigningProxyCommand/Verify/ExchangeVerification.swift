@@ -14,21 +14,22 @@ struct ExchangeVerification {
 
     /// Sends `request` to `path` and verifies what comes back; a proxy that cannot be asked is one failed
     /// `exchange` check.
-    func run(path: String, route: SignedRoute, request: [UInt8], expectedModel: String?) async throws -> VerificationReport {
+    /// - Parameter inline: verify the answer's own receipt instead of looking its signatures up.
+    func run(path: String, route: SignedRoute, request: [UInt8], expectedModel: String?, inline: Bool = false) async throws -> VerificationReport {
         let exchange: ExchangeClient.Exchange
         do {
-            exchange = try await client.exchange(path: path, route: route, request: request)
+            exchange = try await client.exchange(path: path, route: route, request: request, inline: inline)
         } catch let failure as ExchangeClient.Failure {
             return VerificationReport(checks: [.init(id: "exchange", status: .fail, detail: failure.description)])
         }
         do {
-            return try await verify(exchange, expectedModel: expectedModel)
+            return try await verify(exchange, expectedModel: expectedModel, inline: inline)
         } catch let failure as ExchangeClient.Failure {
             return VerificationReport(checks: [.init(id: "exchange", status: .fail, detail: failure.description)])
         }
     }
 
-    private func verify(_ exchange: ExchangeClient.Exchange, expectedModel: String?) async throws -> VerificationReport {
+    private func verify(_ exchange: ExchangeClient.Exchange, expectedModel: String?, inline: Bool) async throws -> VerificationReport {
         var head: [VerificationReport.Check] = []
         func fail(_ id: String, _ detail: String) -> VerificationReport {
             VerificationReport(checks: head + [.init(id: id, status: .fail, detail: detail)])
@@ -45,6 +46,19 @@ struct ExchangeVerification {
         head.append(.init(
             id: "exchange.response", status: .pass,
             detail: "\(exchange.path): \(reading.summary) (\(exchange.request.count) request bytes, \(exchange.response.count) response bytes)"))
+
+        // With --inline the records come from the answer itself, and sign the bytes before the receipt.
+        var receipt: InlineReceipt?
+        if inline {
+            guard let found = InlineReceipt.read(body: exchange.response, headers: exchange.headers) else {
+                return fail("receipt.inline", "\(exchange.path): the answer carries no inline receipt (X-Signing-Receipt: inline was sent)")
+            }
+            receipt = found
+            head.append(.init(
+                id: "receipt.inline", status: .pass,
+                detail: "the answer carries \(found.records.count) signature records; \(found.signedResponse.count) response bytes signed"))
+        }
+        let signedResponse = receipt?.signedResponse ?? exchange.response
 
         let tls = client.http.isTLS
         var observed: [UInt8]?
@@ -65,7 +79,16 @@ struct ExchangeVerification {
         var body = VerificationReport(checks: [])
         for (index, algorithm) in SignatureAlgorithm.allCases.enumerated() {
             let prefix = index == 0 ? "" : "\(algorithm.rawValue)/"
-            let signature = try await client.signature(id: id, algorithm: algorithm)
+            let signature: ExchangeClient.Lookup
+            if let receipt {
+                guard let record = receipt.records.first(where: { Self.algorithm(of: $0) == algorithm.rawValue }) else {
+                    body = body.appending(Self.failure("signature.inline", "the inline receipt has no \(algorithm.rawValue) record"), prefix: prefix)
+                    continue
+                }
+                signature = ExchangeClient.Lookup(status: .ok, body: record, certificateDER: exchange.certificateDER)
+            } else {
+                signature = try await client.signature(id: id, algorithm: algorithm)
+            }
             lookupCertificates.append(signature.certificateDER)
             guard signature.status == .ok else {
                 body = body.appending(
@@ -80,7 +103,7 @@ struct ExchangeVerification {
             guard attestation.status == .ok else {
                 // Development keys (503) or an agent that failed: the signature checks still say what they can.
                 let signatureOnly = ResponseVerifier(options: options).verifySignature(
-                    request: exchange.request, response: exchange.response, signature: signature.body)
+                    request: exchange.request, response: signedResponse, signature: signature.body)
                 body = body.appending(signatureOnly, prefix: prefix).appending(
                     Self.failure(
                         "report.fetch",
@@ -94,7 +117,7 @@ struct ExchangeVerification {
                 for: attestation.body, signingAddress: address, collateral: collateral, nras: nras, cache: cache,
                 into: &reportOptions)
             let result = ResponseVerifier(options: reportOptions).verify(
-                request: exchange.request, response: exchange.response, signature: signature.body,
+                request: exchange.request, response: signedResponse, signature: signature.body,
                 attestation: attestation.body, nonce: nonce)
             body = body.appending(try online.apply(to: result), prefix: prefix)
         }
@@ -116,6 +139,12 @@ struct ExchangeVerification {
 
     private static func failure(_ id: String, _ detail: String) -> VerificationReport {
         VerificationReport(checks: [.init(id: id, status: .fail, detail: detail)])
+    }
+
+    /// `signing_algo` of a signature record.
+    private static func algorithm(of record: [UInt8]) -> String? {
+        struct Record: Decodable { var signing_algo: String }
+        return (try? JSONDecoder().decode(Record.self, from: Data(record)))?.signing_algo
     }
 
     /// `signing_address` of a signature record, to ask the report for the same key.

@@ -22,6 +22,11 @@ struct VerifyExchangeCommand: AsyncParsableCommand {
             carried the exchange is recorded and compared with the report's TLS binding; --cacert trusts a \
             self-signed proxy certificate. Against development keys (no attestation) the signature checks are \
             still reported.
+
+            --inline asks for the answer's own receipt (X-Signing-Receipt: inline) and verifies the signatures \
+            from the received bytes alone: the receipt headers of a non-streamed answer, or a stream's \
+            ": signature" comment lines after its last event; no /v1/signature lookup is made. The signing key \
+            is still bound to fresh attestation reports.
             """
     )
 
@@ -44,6 +49,9 @@ struct VerifyExchangeCommand: AsyncParsableCommand {
 
     @Option(help: "Without --body: max_tokens (max_output_tokens for /v1/responses).")
     var maxTokens = 32
+
+    @Flag(help: "Ask for the answer's inline receipt and verify it from the received bytes, with no /v1/signature lookup.")
+    var inline = false
 
     @OptionGroup var pins: VerifyPinOptions
 
@@ -84,7 +92,7 @@ struct VerifyExchangeCommand: AsyncParsableCommand {
             return
         }
         let report = try await ExchangeVerification(client: client, pins: pins, collateral: collateral, nras: nras)
-            .run(path: path, route: route, request: request, expectedModel: expectedModel)
+            .run(path: path, route: route, request: request, expectedModel: expectedModel, inline: inline)
         try VerificationPrinter.finish(report, json: output.json)
     }
 }

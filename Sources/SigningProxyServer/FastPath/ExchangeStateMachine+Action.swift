@@ -52,7 +52,9 @@ extension ExchangeStateMachine {
         /// Not a signed answer (an error, an unsigned route, the models list).
         case none
         /// Sign `requestHash:responseHash` under `chatID`; publish it once the answer's last byte is written.
-        case sign(chatID: String, requestHash: String, responseHash: String)
+        /// `inline`: the answer carries the receipt itself, in its headers or, for a stream, in an SSE
+        /// comment after its last event (docs/API.md, Inline receipts).
+        case sign(chatID: String, requestHash: String, responseHash: String, inline: Bool)
         /// A signed route's success that cannot be signed.
         case unsigned(Unsigned)
     }

@@ -19,6 +19,9 @@ struct ExchangeStateMachine {
         /// The `Host` header sent upstream and `VLLM_BASE_URL`'s path, prefixed to every upstream path.
         var upstreamHost: String
         var upstreamBasePath: String
+        /// Every signed non-streamed answer carries its receipt in its headers (eager signing: the
+        /// signatures exist anyway); otherwise only when asked (docs/API.md, Inline receipts).
+        var receiptHeadersByDefault = false
     }
 
     /// The request as it arrives. Its body is kept (for the upstream request, and for one retry)
@@ -99,6 +102,9 @@ struct ExchangeStateMachine {
     }
 
     private var closeAfterResponse: Bool { !head.isKeepAlive }
+
+    /// The client asked for the answer's receipt inline (checked in `check`).
+    private var receiptRequested: Bool { head.headers.contains(name: InlineReceiptFormat.requestHeader) }
 
     // MARK: Request
 
@@ -217,6 +223,11 @@ struct ExchangeStateMachine {
             model = found
         case .multipart, .none:
             break
+        }
+        if let receipt = head.headers.first(name: InlineReceiptFormat.requestHeader),
+            receipt.trimmingWhitespace().lowercased() != InlineReceiptFormat.requestValue
+        {
+            throw OpenAIError.invalidReceiptRequest
         }
         // An encrypted request can be neither read by vLLM nor forwarded in the clear.
         if e2eeHeaders.contains(where: { head.headers.contains(name: $0) }) { throw OpenAIError.e2eeUnsupported }
@@ -476,7 +487,8 @@ struct ExchangeStateMachine {
             // An unsigned route's stream is relayed as it is.
             receipt = .none
         } else if streaming.stream.endedCleanly, let chatID = streaming.stream.chatID {
-            receipt = .sign(chatID: chatID, requestHash: streaming.requestHash, responseHash: streaming.stream.responseHash)
+            receipt = .sign(
+                chatID: chatID, requestHash: streaming.requestHash, responseHash: streaming.stream.responseHash, inline: receiptRequested)
         } else if streaming.stream.failed {
             receipt = .unsigned(.errorEvent)
         } else if streaming.stream.sawDone {
@@ -519,7 +531,9 @@ struct ExchangeStateMachine {
             // Signed before the response is written, visible once it is, so an eager client never gets a 404.
             let receipt: Receipt
             if let chatID = body.withUnsafeReadableBytes({ TopLevelIDExtractor.usableString(scan.member, in: $0) }) {
-                receipt = .sign(chatID: chatID, requestHash: collecting.requestHash, responseHash: StreamDigest.hex(of: body))
+                receipt = .sign(
+                    chatID: chatID, requestHash: collecting.requestHash, responseHash: StreamDigest.hex(of: body),
+                    inline: receiptRequested || settings.receiptHeadersByDefault)
             } else {
                 receipt = .unsigned(.noID)
             }

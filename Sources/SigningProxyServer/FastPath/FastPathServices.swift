@@ -29,7 +29,8 @@ struct FastPathServices: Sendable {
     var exchangeSettings: ExchangeStateMachine.Settings {
         ExchangeStateMachine.Settings(
             maxRequestSize: configuration.maxRequestSize, maxUpstreamResponseSize: configuration.maxUpstreamResponseSize,
-            upstreamHost: target?.hostHeader ?? "", upstreamBasePath: target?.basePath ?? "")
+            upstreamHost: target?.hostHeader ?? "", upstreamBasePath: target?.basePath ?? "",
+            receiptHeadersByDefault: configuration.signingMode == .eager)
     }
 
     /// Receive buffers for client and upstream connections: 1 KB to start, adapting between 64 B and 64 KB.

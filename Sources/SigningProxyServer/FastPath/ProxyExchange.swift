@@ -139,18 +139,21 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             upstream?.pauseReads()
         case .resumeUpstreamReads:
             upstream?.resumeReads()
-        case .respond(let response, let disposal, let note):
+        case .respond(var response, let disposal, let note):
             dispose(disposal)
             if let note { record(note) }
-            let delivered = publisher(for: response.receipt)
+            let (delivered, receipt) = publisher(for: response.receipt)
+            receipt?.add(to: &response.head.headers)
             client.writeHead(response.head)
             if let body = response.body { client.writeBody(body) }
             client.finish(self, closeConnection: response.close, delivered: delivered)
         case .finishStream(let responseHead, let held, let receipt, let disposal, let close):
             dispose(disposal)
-            let delivered = publisher(for: receipt)
+            let (delivered, inline) = publisher(for: receipt)
             if let responseHead { client.writeHead(responseHead) }
             for buffer in held { client.writeBody(buffer) }
+            // After the signed bytes: the receipt covers everything before it.
+            if let inline { client.writeBody(inline.streamComment) }
             client.finish(self, closeConnection: close, delivered: delivered)
         case .abandon(let disposal, let note):
             dispose(disposal)
@@ -199,11 +202,11 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     }
 
     /// Prepares the record of a signed answer before its last bytes are written; the returned
-    /// closure publishes it once they are, or drops it.
-    private func publisher(for receipt: ExchangeStateMachine.Receipt) -> ((Bool) -> Void)? {
+    /// closure publishes it once they are, or drops it. With the receipt the answer carries, if any.
+    private func publisher(for receipt: ExchangeStateMachine.Receipt) -> (((Bool) -> Void)?, InlineProof?) {
         switch receipt {
         case .none:
-            return nil
+            return (nil, nil)
         case .unsigned(let reason):
             services.metrics.increment(.signaturesUnsigned)
             switch reason {
@@ -211,13 +214,15 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             case .noID: logger.warning("answer has no string id; left unsigned")
             case .cut: logger.warning("upstream ended before the stream's terminal event; left unsigned")
             }
-            return nil
-        case .sign(let chatID, let requestHash, let responseHash):
-            guard let prepared = services.notary.prepare(chatID: chatID, requestHash: requestHash, responseHash: responseHash, logger: logger)
-            else { return nil }
+            return (nil, nil)
+        case .sign(let chatID, let requestHash, let responseHash, let inline):
             let notary = services.notary
+            guard
+                let prepared = notary.prepare(
+                    chatID: chatID, requestHash: requestHash, responseHash: responseHash, signNow: inline, logger: logger)
+            else { return (nil, nil) }
             let logger = self.logger
-            return { delivered in
+            let publish: (Bool) -> Void = { delivered in
                 if delivered {
                     notary.publish(prepared, logger: logger)
                 } else {
@@ -225,6 +230,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                     notary.drop(prepared)
                 }
             }
+            return (publish, inline ? notary.receipt(of: prepared) : nil)
         }
     }
 

@@ -70,6 +70,8 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
     package static let invalidToken = OpenAIError(status: .unauthorized, type: "unauthorized", message: "Invalid token")
     package static let badRequest = OpenAIError(status: .badRequest, type: "bad_request", message: "Bad request")
     package static let invalidJSON = OpenAIError(status: .badRequest, type: "bad_request", message: "Invalid JSON body")
+    package static let invalidReceiptRequest = OpenAIError(
+        status: .badRequest, type: "bad_request", message: "X-Signing-Receipt must be \"inline\"")
     package static let invalidRequestHash = OpenAIError(
         status: .badRequest, type: "bad_request", message: "X-Request-Hash must be 64 hex characters")
     package static let e2eeUnsupported = OpenAIError(

@@ -43,7 +43,10 @@ package struct ExchangeNotary: Sendable {
     ///   - responseHash: likewise.
     /// - Returns: `nil` (counted as unsigned, or as a duplicate) if the id is too long or already
     ///   taken, a hash is not lowercase hex, or signing fails.
-    package func prepare(chatID: String, requestHash: String, responseHash: String, logger: Logger) -> PreparedRecord? {
+    /// - Parameter signNow: sign both algorithms now whatever the mode (an inline receipt needs them).
+    package func prepare(
+        chatID: String, requestHash: String, responseHash: String, signNow: Bool = false, logger: Logger
+    ) -> PreparedRecord? {
         // Callers can choose ids (vLLM honours `request_id`); a cap keeps the store's memory bounded.
         guard chatID.utf8.count <= Self.maxChatIDLength else {
             metrics.increment(.signaturesUnsigned)
@@ -66,7 +69,7 @@ package struct ExchangeNotary: Sendable {
             return nil
         }
         let record: SignatureRecord
-        switch mode {
+        switch signNow ? .eager : mode {
         case .eager:
             do {
                 record = try signer.sign(requestHash: request, responseHash: response)
@@ -80,6 +83,17 @@ package struct ExchangeNotary: Sendable {
         }
         pending.add(id)
         return PreparedRecord(chatID: id, record: record)
+    }
+
+    /// The record's receipt, one `/v1/signature` answer per algorithm, for the answer itself to carry
+    /// (docs/API.md, Inline receipts); nil when it was prepared without signatures (lazy mode).
+    package func receipt(of prepared: PreparedRecord) -> InlineProof? {
+        let record = prepared.record
+        guard let ecdsa = record[.ecdsa], let ed25519 = record[.ed25519] else { return nil }
+        let keys = signer.keys
+        return InlineProof(
+            text: signer.text(of: record), ecdsaSignature: ecdsa, ecdsaAddress: keys.ecdsaAddress.checksummed,
+            ed25519Signature: ed25519, ed25519PublicKey: keys.ed25519PublicKeyHex)
     }
 
     /// Makes a prepared record visible, once every byte it covers has been written; first writer wins.

@@ -26,18 +26,6 @@ struct SignatureRoute: Sendable {
             case .ecdsa: keys.ecdsaAddress.checksummed
             case .ed25519: keys.ed25519PublicKeyHex
             }
-        let text = notary.text(of: record)
-        var body = ByteBuffer()
-        body.reserveCapacity(text.utf8.count + signature.utf8.count + 160)
-        body.writeString(#"{"text":"#)
-        body.writeString(JSONString.quoted(text))
-        body.writeString(#","signature":""#)
-        body.writeString(signature)
-        body.writeString(#"","signing_address":""#)
-        body.writeString(address)
-        body.writeString(#"","signing_algo":""#)
-        body.writeString(algorithm.rawValue)
-        body.writeString(#""}"#)
-        return body
+        return InlineProof.recordJSON(text: notary.text(of: record), signature: signature, address: address, algorithm: algorithm)
     }
 }
