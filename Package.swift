@@ -43,6 +43,11 @@ let package = Package(
             pkgConfig: "libsecp256k1",
             providers: [.apt(["libsecp256k1-dev"])]
         ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
         .target(
             name: "SigningCrypto",
             dependencies: [
@@ -166,6 +171,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: E2EE: the field-encryption dialects clients send (ciphers, headers, AAD, replay)
+
+        .target(
+            name: "E2EE",
+            dependencies: [
+                "CSodium",
+                "CSecp256k1",
+                "SigningCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Verifier library product
 
         .target(
@@ -278,6 +296,16 @@ let package = Package(
                 "TestFixtures",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "E2EETests",
+            dependencies: [
+                "E2EE",
+                "SigningCrypto",
+                "TestFixtures",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
