@@ -15,24 +15,35 @@ package enum NaClBox {
 
     package static let overhead = 32 + 24 + 16
 
-    /// Opens a field sealed to the X25519 `secret`, trying the XChaCha20 box first, then XSalsa20 (as NEAR does).
+    /// Opens a field sealed to the X25519 `secret`, by either box (NEAR's proxy tries XChaCha20, then XSalsa20).
+    ///
+    /// One X25519 for both tries: each box's key is its own hash of the same shared secret (HChaCha20 or
+    /// HSalsa20 with a zero nonce, as libsodium's `beforenm` computes it).
     package static func open(_ field: [UInt8], secret: [UInt8]) throws(CipherFailure) -> [UInt8] {
         guard secret.count == 32 else { throw .invalidSecretKey }
         guard field.count >= Self.overhead else { throw .malformed }
         Sodium.ensureInitialised()
+        var shared = [UInt8](repeating: 0, count: 32)
+        defer { shared.withUnsafeMutableBytes { sodium_memzero($0.baseAddress!, 32) } }
+        // Refuses an all-zero result (a small-order ephemeral key), as `crypto_box_beforenm` does.
+        guard crypto_scalarmult(&shared, secret, Array(field[0..<32])) == 0 else { throw .malformed }
+        let zero = [UInt8](repeating: 0, count: 16)
         var plaintext = [UInt8](repeating: 0, count: field.count - Self.overhead)
         let status = field.withUnsafeBufferPointer { field in
             plaintext.withUnsafeMutableBufferPointer { output in
-                let ephemeral = field.baseAddress!
-                let nonce = ephemeral + 32
+                let nonce = field.baseAddress! + 32
                 let sealed = nonce + 24
                 let sealedLength = UInt64(field.count - 56)
-                if crypto_box_curve25519xchacha20poly1305_open_easy(
-                    output.baseAddress, sealed, sealedLength, nonce, ephemeral, secret
+                var key = [UInt8](repeating: 0, count: 32)
+                defer { key.withUnsafeMutableBytes { sodium_memzero($0.baseAddress!, 32) } }
+                _ = crypto_core_hchacha20(&key, zero, shared, nil)
+                if crypto_box_curve25519xchacha20poly1305_open_easy_afternm(
+                    output.baseAddress, sealed, sealedLength, nonce, key
                 ) == 0 {
                     return Int32(0)
                 }
-                return crypto_box_open_easy(output.baseAddress, sealed, sealedLength, nonce, ephemeral, secret)
+                _ = crypto_core_hsalsa20(&key, zero, shared, nil)
+                return crypto_box_open_easy_afternm(output.baseAddress, sealed, sealedLength, nonce, key)
             }
         }
         guard status == 0 else { throw .authentication }
