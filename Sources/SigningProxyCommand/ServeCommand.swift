@@ -18,6 +18,10 @@ struct ServeCommand: AsyncParsableCommand {
             VLLM_PROXY_BODY_TIMEOUT_SECS, VLLM_PROXY_BODY_MIN_RATE, VLLM_PROXY_KEEPALIVE_TIMEOUT_SECS,
             VLLM_PROXY_MAX_CONNECTIONS (client limits), ATTESTATION_CACHE_TTL, ATTESTATION_MAX_PENDING,
             ATTESTATION_REQUIRE_AUTH, GPU_NO_HW_MODE, TLS_CERT_PATH, TLS_KEY_PATH, LOG_FORMAT (text|json).
+            Several vLLM backends: VLLM_BACKEND_URLS=http://a:8000,http://b:8000 (the default pool, in place of
+            VLLM_BASE_URL) and VLLM_MODEL_BACKENDS=chat=http://a:8000,http://b:8000;embed=http://c:8001 (pools by the
+            request's model; other models go to the default pool). Fewest requests in flight wins; a backend that
+            fails is ejected until its /health answers 200 (probed every 2 s).
             Keys come from the dstack guest agent; without a reachable agent, serve refuses to start unless --dev is given.
             Routes signed: /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages, /v1/embeddings,
             /v1/rerank, /rerank, /v2/rerank, /v1/score, /score, /pooling, /classify, /v1/audio/transcriptions,
@@ -80,7 +84,11 @@ struct ServeCommand: AsyncParsableCommand {
             configuration = try ProxyConfiguration(environment: ProcessInfo.processInfo.environment)
             if let port { configuration.port = port }
             if let host { configuration.host = host }
-            if let upstream { configuration.upstream = upstream }
+            if let upstream {
+                // The option names the one backend, in place of VLLM_BACKEND_URLS as well as VLLM_BASE_URL.
+                configuration.upstream = upstream
+                configuration.backendURLs = []
+            }
             if let modelName { configuration.modelName = modelName }
             try configuration.applySecretOptions(
                 token: token, tokenFile: tokenFile, devKeySeed: devKeySeed, devKeySeedFile: devKeySeedFile)

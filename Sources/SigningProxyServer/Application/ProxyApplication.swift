@@ -69,13 +69,14 @@ package struct ProxyApplication: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes))
             )
         }
+        let pools = upstream.pools
         router.get("/metrics") { _, _ in
-            Self.text(metrics.render(storedSignatures: store.count))
+            Self.text(metrics.render(storedSignatures: store.count) + pools.renderMetrics())
         }
         router.get("/v1/metrics") { _, context in
             // Proxy metrics, a separator, then vLLM's own (the Python proxy's shape); vLLM being
             // down must not hide the proxy's numbers.
-            var text = metrics.render(storedSignatures: store.count)
+            var text = metrics.render(storedSignatures: store.count) + pools.renderMetrics()
             text += "# --- vLLM Backend Metrics ---\n"
             if let upstream = try? await passThrough.fetch("/metrics", logger: context.logger), upstream.status == 200 {
                 text += String(buffer: upstream.body)
@@ -119,7 +120,8 @@ extension ProxyApplication {
             bodyMinRate: configuration.bodyMinRate,
             keepAliveTimeout: .nanoseconds(configuration.keepAliveTimeout.nanoseconds),
             connections: connections,
-            live: upstream.pools.live
+            live: upstream.pools.live,
+            rateLimiter: configuration.rateLimits.map { RateLimiter(settings: $0) }
         )
     }
 }

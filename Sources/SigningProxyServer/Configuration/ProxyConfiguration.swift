@@ -20,6 +20,13 @@ package struct ProxyConfiguration: Sendable {
     package var port = 8000
     /// `VLLM_BASE_URL`: upstream base URL, without the `/v1/...` path.
     package var upstream = "http://vllm:8000"
+    /// `VLLM_BACKEND_URLS`: the default pool's base URLs, in place of `upstream` when not empty.
+    package var backendURLs: [String] = []
+    /// `VLLM_MODEL_BACKENDS`: pools for the requests naming these models (see ``BackendLayout``).
+    package var modelBackends: [BackendLayout.ModelRoute] = []
+    /// How often every backend's `/health` is probed when there are several, and how long a probe may take.
+    package var backendProbeInterval: Duration = .seconds(2)
+    package var backendProbeTimeout: Duration = .seconds(1)
     /// `MODEL_NAME` (required): key paths, signed-text format B and `model_name`.
     package var modelName = ""
     /// `TOKEN` (required, secret): accepted Bearer tokens.
@@ -56,6 +63,8 @@ package struct ProxyConfiguration: Sendable {
     package var signingTextFormat: SigningTextFormat = .plain
     /// `SIGNING_MODE`: `eager` (sign before the response ends) or `lazy` (sign on first lookup).
     package var signingMode: SigningMode = .eager
+    /// `RATE_LIMIT_PER_SECOND`, `RATE_LIMIT_BURST_SIZE`, `RATE_LIMIT_MAX_CONCURRENT`; nil: no limits.
+    package var rateLimits: RateLimitSettings?
     /// `ATTESTATION_REQUIRE_AUTH`: Bearer required on the attestation route.
     package var attestationRequireAuth = false
     /// `ATTESTATION_CACHE_TTL`: nonce-less report cache (minimum 2 s).
@@ -83,7 +92,7 @@ package struct ProxyConfiguration: Sendable {
     /// (docs/API.md, Environment).
     package static let unsupportedVariables = [
         "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_DB", "E2EE_REPLAY_WINDOW_SECONDS",
-        "CLOUD_API_URL", "VLLM_BACKEND_URLS", "OHTTP_ENABLED",
+        "CLOUD_API_URL", "OHTTP_ENABLED",
     ]
 
     /// Reads the environment; unset variables keep their defaults.
@@ -101,6 +110,11 @@ package struct ProxyConfiguration: Sendable {
         }
         if let port = try integer("LISTEN_PORT", minimum: 0) { self.port = port }
         if let upstream = value("VLLM_BASE_URL") { self.upstream = upstream }
+        if let urls = value("VLLM_BACKEND_URLS") {
+            guard value("VLLM_BASE_URL") == nil else { throw .invalid("VLLM_BACKEND_URLS", "and VLLM_BASE_URL are both set; set one") }
+            self.backendURLs = try BackendLayout.parseURLs(urls, variable: "VLLM_BACKEND_URLS")
+        }
+        if let routes = value("VLLM_MODEL_BACKENDS") { self.modelBackends = try BackendLayout.parseRoutes(routes) }
         if let model = value("MODEL_NAME") { self.modelName = model }
         if let tokens = try Self.secret("TOKEN", file: "TOKEN_FILE", in: env) { self.tokens = Self.parseTokens(tokens) }
         if let size = try integer("VLLM_PROXY_MAX_REQUEST_SIZE", minimum: 1) { self.maxRequestSize = size }
@@ -119,6 +133,7 @@ package struct ProxyConfiguration: Sendable {
             self.signingTextFormat = parsed
         }
         if let mode = value("SIGNING_MODE") { self.signingMode = try Self.parseSigningMode(mode) }
+        self.rateLimits = try RateLimitSettings.parse(value)
         self.attestationRequireAuth = Self.flag(value("ATTESTATION_REQUIRE_AUTH"))
         if let secs = try integer("ATTESTATION_CACHE_TTL", minimum: 2) { self.attestationCacheTTL = .seconds(secs) }
         if let pending = try integer("ATTESTATION_MAX_PENDING", minimum: 1) { self.attestationMaxPending = pending }
@@ -237,6 +252,11 @@ package struct ProxyConfiguration: Sendable {
     package static func flag(_ raw: String?) -> Bool {
         guard let raw else { return false }
         return ["1", "true", "yes", "on"].contains(raw.lowercased())
+    }
+
+    /// The vLLM backends: `VLLM_BACKEND_URLS` (else `VLLM_BASE_URL`) as the default pool, and the model routes.
+    package var backendLayout: BackendLayout {
+        BackendLayout(defaultURLs: backendURLs.isEmpty ? [upstreamBase] : backendURLs, routes: modelBackends)
     }
 
     /// The upstream base URL without a trailing slash.

@@ -118,8 +118,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case .refuse:
             // Only the request's head and body events refuse; `refusal(_:)` hands those to the router.
             preconditionFailure("a refusal outside the request")
-        case .connectUpstream(let fresh, _):
-            connect(fresh: fresh)
+        case .connectUpstream(let fresh, let model):
+            connect(fresh: fresh, model: model)
         case .releaseUnusedConnection:
             break  // handled where the connection arrives
         case .sendUpstream(let upstreamHead, let body):
@@ -163,10 +163,31 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         }
     }
 
-    private func connect(fresh: Bool) {
-        let pool = services.pools.pool(for: eventLoop)
+    /// - Parameter model: picks the backends' pool (docs/API.md, "Several backends").
+    private func connect(fresh: Bool, model: String?) {
+        let pools = services.pools
+        if model == nil, pools.routing.unitesModels, FastPathServices.route(method: head.method, path: head.uri) == .models {
+            // Pools that serve different models: the list is their union, fed to the machine as one answer.
+            ModelsUnion.fetch(
+                pools: pools, on: eventLoop, idleLimit: services.upstreamTimeout, limit: services.configuration.maxUpstreamResponseSize
+            ).assumeIsolated().whenComplete { [self] result in
+                switch result {
+                case .success(let body):
+                    guard case .sendUpstream = machine.upstreamConnected(reused: false) else { return }
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Content-Type", value: "application/json")
+                    perform(machine.upstreamHead(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
+                    perform(machine.upstreamBody(body))
+                    perform(machine.upstreamEnd())
+                case .failure(let error):
+                    perform(machine.upstreamConnectFailed("\(error)"))
+                }
+            }
+            return
+        }
+        let pool = pools.pool(for: eventLoop)
         self.pool = pool
-        pool.acquire(fresh: fresh) { [self] result in
+        pool.acquire(fresh: fresh, model: model) { [self] result in
             switch result {
             case .success(let (connection, reused)):
                 let action = machine.upstreamConnected(reused: reused)

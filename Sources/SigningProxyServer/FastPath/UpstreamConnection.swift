@@ -25,6 +25,15 @@ final class UpstreamConnection: ChannelDuplexHandler {
     var delegate: (any UpstreamConnectionDelegate)?
     /// Removes the connection from its pool once it closes.
     weak var pool: UpstreamPool?
+    /// The backend it connects to (nil for a health probe's connection): told of its answers' statuses
+    /// and of cuts, and addressed through its ``UpstreamBackend/rewrite``.
+    var backend: UpstreamBackend?
+    /// The connection counts as one request in flight on `backend` (from its pool's choice until released or closed).
+    private(set) var isLeased = false
+    /// It was idle in the pool before this request: a close before any answer is then most likely the
+    /// server's idle close racing the request, not a failing backend.
+    private var servesReused = false
+    private var answerBegan = false
     private(set) var isOpen = false
     /// When the connection went back to the pool.
     var idleSince = NIODeadline.now()
@@ -72,7 +81,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        delegate.upstreamReceived(unwrapInboundIn(data))
+        let part = unwrapInboundIn(data)
+        if case .head(let head) = part {
+            answerBegan = true
+            backend?.answered(status: Int(head.status.code))
+        }
+        delegate.upstreamReceived(part)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -105,8 +119,14 @@ final class UpstreamConnection: ChannelDuplexHandler {
         guard let context else { return }
         self.idleLimit = idleLimit
         lastActivity = .now()
+        answerBegan = false
         if timer == nil { armTimer(context: context) }
+        backend?.requestSent()
         var head = head
+        if let rewrite = backend?.rewrite {
+            head.headers.replaceOrAdd(name: "Host", value: rewrite.host)
+            head.uri = rewrite.uri(head.uri)
+        }
         head.headers.remove(name: "transfer-encoding")
         head.headers.remove(name: "content-length")
         let length = body?.readableBytes ?? 0
@@ -140,6 +160,19 @@ final class UpstreamConnection: ChannelDuplexHandler {
         context?.close(promise: nil)
     }
 
+    /// Its pool gave it to a request (`reused`: from the idle list); the backend's lease is already taken.
+    func leased(reused: Bool) {
+        isLeased = true
+        servesReused = reused
+    }
+
+    /// The request is done with it: the backend has one request fewer in flight.
+    func endLease() {
+        guard isLeased else { return }
+        isLeased = false
+        backend?.endLease()
+    }
+
     private func armTimer(context: ChannelHandlerContext) {
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastActivity + idleLimit) { [self] in
             timer = nil
@@ -158,6 +191,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
         timer = nil
         let wasOpen = isOpen
         isOpen = false
+        if isLeased {
+            // Closed under a request (not by the request's own release): the backend failed it, unless a
+            // reused connection closed before any answer (the retry on a fresh connection tells).
+            if answerBegan || !servesReused { backend?.answerCut(error) }
+            endLease()
+        }
         let delegate = self.delegate
         self.delegate = nil
         if wasOpen { pool?.connectionClosed(self) }

@@ -27,7 +27,7 @@ struct UpstreamSetupError: Error, CustomStringConvertible {
 
     var description: String {
         switch code {
-        case .invalidBaseURL: "VLLM_BASE_URL is not an http(s)://host[:port] URL"
+        case .invalidBaseURL: "the backend's base URL (VLLM_BASE_URL or another) is not an http(s)://host[:port] URL"
         case .tlsUnavailable: "no TLS client context for the https upstream"
         }
     }

@@ -3,14 +3,15 @@ import NIOHTTP1
 
 /// One bodiless GET to vLLM on the fast path's pooled connections, for the proxy's own routes that show
 /// something of vLLM's (`/v1/metrics`): the same framing, timeouts and pools as every proxied request, so
-/// the server needs no second HTTP client.
+/// the server needs no second HTTP client. Also the backends' `/health` probes, on connections of their own.
 final class UpstreamFetch: UpstreamConnectionDelegate {
     struct Answer: Sendable {
         var status: Int
         var body: ByteBuffer
     }
 
-    private let pool: UpstreamPool
+    /// nil for a probe's connection, which is closed after its answer.
+    private let pool: UpstreamPool?
     private let connection: UpstreamConnection
     private let promise: EventLoopPromise<Answer>
     private let limit: Int
@@ -19,23 +20,25 @@ final class UpstreamFetch: UpstreamConnectionDelegate {
     private var body = ByteBuffer()
     private var finished = false
 
-    private init(pool: UpstreamPool, connection: UpstreamConnection, promise: EventLoopPromise<Answer>, limit: Int) {
+    private init(pool: UpstreamPool?, connection: UpstreamConnection, promise: EventLoopPromise<Answer>, limit: Int) {
         self.pool = pool
         self.connection = connection
         self.promise = promise
         self.limit = limit
     }
 
-    /// GETs `path` below `VLLM_BASE_URL`'s path.
+    /// GETs `path` below the base URL's path, from a backend of the default pool or of `group`.
     /// - Parameters:
     ///   - idleLimit: the wait for headers and every gap between chunks.
     ///   - limit: the largest body taken; a larger one fails the fetch.
-    static func get(_ path: String, pools: UpstreamPools, on eventLoop: any EventLoop, idleLimit: TimeAmount, limit: Int) -> EventLoopFuture<Answer> {
+    static func get(
+        _ path: String, pools: UpstreamPools, group: BackendGroup? = nil, on eventLoop: any EventLoop, idleLimit: TimeAmount, limit: Int
+    ) -> EventLoopFuture<Answer> {
         let promise = eventLoop.makePromise(of: Answer.self)
         let target = pools.target
         eventLoop.execute {
             let pool = pools.pool(for: eventLoop)
-            pool.acquire { result in
+            pool.acquire(group: group) { result in
                 switch result {
                 case .failure(let error):
                     promise.fail(error)
@@ -49,6 +52,33 @@ final class UpstreamFetch: UpstreamConnectionDelegate {
                         HTTPRequestHead(version: .http1_1, method: .GET, uri: (target?.basePath ?? "") + path, headers: headers),
                         body: nil, idleLimit: idleLimit)
                 }
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// GETs `{base}/health` from `backend` on a new connection of its own, within `timeout` in all.
+    static func probe(_ backend: UpstreamBackend, pool: UpstreamPool, timeout: TimeAmount) -> EventLoopFuture<Answer> {
+        let eventLoop = pool.eventLoop
+        let promise = eventLoop.makePromise(of: Answer.self)
+        guard let target = backend.target else {
+            promise.fail(UpstreamSetupError.invalidBaseURL)
+            return promise.futureResult
+        }
+        pool.probeConnection(to: backend, timeout: timeout) { result in
+            switch result {
+            case .failure(let error):
+                promise.fail(error)
+            case .success(let connection):
+                let fetch = UpstreamFetch(pool: nil, connection: connection, promise: promise, limit: 4096)
+                connection.delegate = fetch
+                var headers = HTTPHeaders()
+                headers.add(name: "Host", value: target.hostHeader)
+                connection.send(
+                    HTTPRequestHead(version: .http1_1, method: .GET, uri: target.basePath + "/health", headers: headers),
+                    body: nil, idleLimit: timeout)
+                // The idle limit bounds each wait; this bounds the whole answer.
+                eventLoop.assumeIsolated().scheduleTask(in: timeout) { fetch.fail(UpstreamProtocolError.timedOut) }
             }
         }
         return promise.futureResult
@@ -68,7 +98,7 @@ final class UpstreamFetch: UpstreamConnectionDelegate {
         case .end:
             guard !finished else { return }
             finished = true
-            pool.release(connection, reusable: keepAlive)
+            finish(reusable: keepAlive)
             promise.succeed(Answer(status: status, body: body))
         }
     }
@@ -88,7 +118,16 @@ final class UpstreamFetch: UpstreamConnectionDelegate {
     private func fail(_ error: UpstreamProtocolError) {
         guard !finished else { return }
         finished = true
-        pool.release(connection, reusable: false)
+        finish(reusable: false)
         promise.fail(error)
+    }
+
+    private func finish(reusable: Bool) {
+        if let pool {
+            pool.release(connection, reusable: reusable)
+        } else {
+            connection.delegate = nil
+            connection.close()
+        }
     }
 }

@@ -10,14 +10,20 @@ package final class UpstreamClient: Service, Sendable {
 
     package init(configuration: ProxyConfiguration) {
         self.pools = UpstreamPools(
-            baseURL: configuration.upstreamBase,
+            layout: configuration.backendLayout,
             connectTimeout: .nanoseconds(configuration.connectTimeout.nanoseconds),
             maxIdle: configuration.upstreamPoolSize,
-            group: .singleton
+            group: .singleton,
+            probe: (
+                interval: .nanoseconds(configuration.backendProbeInterval.nanoseconds),
+                timeout: .nanoseconds(configuration.backendProbeTimeout.nanoseconds)
+            )
         )
     }
 
     package func run() async throws {
+        // With several backends, their /health probes run as long as the server does.
+        pools.startProbing()
         try? await gracefulShutdown()
         await pools.shutdown()
     }
