@@ -13,8 +13,10 @@ package enum E2EEDialect: Hashable, Sendable {
     ///
     /// First match wins, as docs/E2EE.md orders it. Beyond it, a version header that belongs to one dialect
     /// next to another dialect's marks the request ambiguous (`invalid_e2ee_request`), and NEAR-only headers
-    /// without `X-Signing-Algo` are refused in NEAR's vocabulary rather than ignored.
+    /// without `X-Signing-Algo` are refused in NEAR's vocabulary rather than ignored. A repeated E2EE header is
+    /// refused too (`invalid_e2ee_request`).
     package static func detect(_ headers: E2EEHeaders) throws(E2EEError) -> Self? {
+        if headers.hasDuplicates { throw .mixedHeaders(headers.signingAlgo == nil ? .aci : .dv) }
         let nearMarker = headers.encryptionVersion != nil || headers.encryptAllFields != nil
         guard let _ = headers.signingAlgo else {
             let aciMarker =

@@ -13,6 +13,9 @@ package struct E2EEHeaders: Sendable, Hashable {
     package var encryptionVersion: String?
     /// `X-Encrypt-All-Fields` (NEAR).
     package var encryptAllFields: String?
+    /// Whether one of these headers came more than once (refused: two values could be read differently by a
+    /// gateway in front and by us).
+    package private(set) var hasDuplicates = false
 
     package init(
         signingAlgo: String? = nil, clientPublicKey: String? = nil, modelPublicKey: String? = nil,
@@ -29,12 +32,14 @@ package struct E2EEHeaders: Sendable, Hashable {
         self.encryptAllFields = Self.present(encryptAllFields)
     }
 
-    /// From name/value pairs; names compare case-insensitively, and the first of a repeated header wins.
+    /// From name/value pairs; names compare case-insensitively. A repeated E2EE header sets `hasDuplicates`.
     package init(_ fields: some Sequence<(String, String)>) {
         self.init()
+        var seen = Set<String>()
         for (name, value) in fields {
+            let name = name.lowercased()
             let value = Self.present(value)
-            switch name.lowercased() {
+            switch name {
             case "x-signing-algo": self.signingAlgo = self.signingAlgo ?? value
             case "x-client-pub-key": self.clientPublicKey = self.clientPublicKey ?? value
             case "x-model-pub-key": self.modelPublicKey = self.modelPublicKey ?? value
@@ -43,8 +48,9 @@ package struct E2EEHeaders: Sendable, Hashable {
             case "x-e2ee-timestamp": self.timestamp = self.timestamp ?? value
             case "x-encryption-version": self.encryptionVersion = self.encryptionVersion ?? value
             case "x-encrypt-all-fields": self.encryptAllFields = self.encryptAllFields ?? value
-            default: break
+            default: continue
             }
+            if !seen.insert(name).inserted { self.hasDuplicates = true }
         }
     }
 
@@ -52,7 +58,7 @@ package struct E2EEHeaders: Sendable, Hashable {
     package var isEmpty: Bool {
         self.signingAlgo == nil && self.clientPublicKey == nil && self.modelPublicKey == nil && self.e2eeVersion == nil
             && self.nonce == nil && self.timestamp == nil && self.encryptionVersion == nil
-            && self.encryptAllFields == nil
+            && self.encryptAllFields == nil && !self.hasDuplicates
     }
 
     private static func present(_ value: String?) -> String? {

@@ -2,12 +2,35 @@ import Synchronization
 
 /// A bounded, process-local replay store.
 ///
-/// Each claim lives until its own expiry (the end of its timestamp's acceptance window), and expired claims
-/// are swept at most once a second or when the cache is full, so a claim costs one hash lookup.
+/// Each claim lives until its own expiry (the end of its timestamp's acceptance window). Claims are also
+/// filed by expiry second, so expiring them costs one bucket per elapsed second and a claim stays O(1): no scan
+/// of the whole cache under the lock.
 package final class InMemoryReplayCache: E2EEReplayStore {
     private struct State {
         var expiries: [String: Int64] = [:]
-        var nextSweep: Int64 = .min
+        var buckets: [Int64: [String]] = [:]
+        /// Every claim expiring at or before this second is gone.
+        var sweptThrough: Int64?
+
+        mutating func sweep(now: Int64) {
+            guard let swept = self.sweptThrough else {
+                self.sweptThrough = now
+                return
+            }
+            guard now > swept else { return }
+            if now - swept > Int64(self.buckets.count) {
+                for second in self.buckets.keys where second <= now { self.expire(second) }
+            } else {
+                for second in (swept + 1)...now { self.expire(second) }
+            }
+            self.sweptThrough = now
+        }
+
+        private mutating func expire(_ second: Int64) {
+            guard let keys = self.buckets.removeValue(forKey: second) else { return }
+            // A key claimed again after it expired is filed under its new second too; only drop this filing's.
+            for key in keys where self.expiries[key] == second { self.expiries[key] = nil }
+        }
     }
 
     private let state = Mutex(State())
@@ -26,17 +49,17 @@ package final class InMemoryReplayCache: E2EEReplayStore {
     /// The synchronous claim (for callers already on a thread of their own).
     package func claimNow(_ key: String, expiresAt: Int64, now: Int64) -> E2EEReplayVerdict {
         self.state.withLock { state in
+            state.sweep(now: now)
             if let expiry = state.expiries[key], expiry > now { return .replayed }
-            if now >= state.nextSweep || state.expiries.count >= self.capacity {
-                state.expiries = state.expiries.filter { $0.value > now }
-                state.nextSweep = now + 1
-            }
             guard state.expiries.count < self.capacity else { return .full }
-            state.expiries[key] = expiresAt
+            // A clock that stepped back could file a claim in a second already swept; file it just after.
+            let second = max(expiresAt, (state.sweptThrough ?? now) + 1)
+            state.expiries[key] = second
+            state.buckets[second, default: []].append(key)
             return .fresh
         }
     }
 
-    /// Live and not yet swept claims (for tests and metrics).
+    /// Live and not yet expired claims (for tests and metrics).
     package var count: Int { self.state.withLock { $0.expiries.count } }
 }
