@@ -2,7 +2,7 @@
 
 SWIFT   ?= swift
 VENV    ?= .venv
-APT_PKGS = pkg-config libsecp256k1-dev libsodium-dev
+APT_PKGS = pkg-config libsecp256k1-dev redis-server libsodium-dev
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps venv build release run demo test test-swift test-interop test-vllm bench bench-build soak attack chaos-build clean
