@@ -69,20 +69,13 @@ package struct ACIContext: Sendable {
 
     /// JCS of `{purpose: aci.e2ee.request.v2, algo, model, field, nonce, ts}`; `model` is the request's, byte-exact.
     package func requestAAD(model: String, field: String) -> [UInt8] {
-        JCS.object([
-            ("purpose", .string("aci.e2ee.request.v2")), ("algo", .string(self.key.suite.rawValue)),
-            ("model", .string(model)), ("field", .string(field)), ("nonce", .string(self.nonce)),
-            ("ts", .integer(self.timestamp)),
-        ])
+        E2EEAAD.aciRequest(suite: self.key.suite, model: model, field: field, nonce: self.nonce, timestamp: self.timestamp)
     }
 
     /// The response's AAD adds `id` (the clear response id, "" when none); `model` stays the request's.
     package func responseAAD(model: String, id: String, field: String) -> [UInt8] {
-        JCS.object([
-            ("purpose", .string("aci.e2ee.response.v2")), ("algo", .string(self.key.suite.rawValue)),
-            ("model", .string(model)), ("id", .string(id)), ("field", .string(field)),
-            ("nonce", .string(self.nonce)), ("ts", .integer(self.timestamp)),
-        ])
+        E2EEAAD.aciResponse(
+            suite: self.key.suite, model: model, id: id, field: field, nonce: self.nonce, timestamp: self.timestamp)
     }
 
     // MARK: Fields

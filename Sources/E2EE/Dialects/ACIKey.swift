@@ -7,7 +7,7 @@ package struct ACIKey: Sendable {
         case x25519 = "x25519-aes-256-gcm-hkdf-sha256"
         case secp256k1 = "secp256k1-aes-256-gcm-hkdf-sha256"
 
-        var cipher: HybridSuite { self == .x25519 ? .aciX25519 : .aciSecp256k1 }
+        package var cipher: HybridSuite { self == .x25519 ? .aciX25519 : .aciSecp256k1 }
 
         /// A key as ACI accepts it: hex of either case with an optional `0x`; X25519 32 bytes; secp256k1 64 bytes
         /// or 65 with `04`, on the curve. Its canonical form is lowercase hex of 32 bytes, or of the 65-byte

@@ -102,23 +102,19 @@ package struct DVContext: Sendable {
 
     // MARK: AAD (v2)
 
-    /// `v2|req|algo=…|model=…|m=…|c=…|n=…|ts=…`; `contentIndex` nil for a string `content` (`c=-`).
+    /// `v2|req|…` (docs/E2EE.md); `contentIndex` nil for a string `content`; `[]` in v1.
     package func requestAAD(model: String, messageIndex: Int, contentIndex: Int?) -> [UInt8] {
         guard self.version == 2, let nonce = self.nonce, let timestamp = self.timestamp else { return [] }
-        let content = contentIndex.map(String.init) ?? "-"
-        return Array(
-            "v2|req|algo=\(self.algo.rawValue)|model=\(model)|m=\(messageIndex)|c=\(content)|n=\(nonce)|ts=\(timestamp)"
-                .utf8
-        )
+        return E2EEAAD.dvRequest(
+            algo: self.algo, model: model, messageIndex: messageIndex, contentIndex: contentIndex, nonce: nonce,
+            timestamp: timestamp)
     }
 
-    /// `v2|resp|algo=…|model=…|id=…|choice=…|field=…|n=…|ts=…`; `model` is the RESPONSE's model field.
+    /// `v2|resp|…`; `model` is the RESPONSE's model field; `[]` in v1.
     package func responseAAD(model: String, id: String, choice: Int, field: String) -> [UInt8] {
         guard self.version == 2, let nonce = self.nonce, let timestamp = self.timestamp else { return [] }
-        return Array(
-            "v2|resp|algo=\(self.algo.rawValue)|model=\(model)|id=\(id)|choice=\(choice)|field=\(field)|n=\(nonce)|ts=\(timestamp)"
-                .utf8
-        )
+        return E2EEAAD.dvResponse(
+            algo: self.algo, model: model, id: id, choice: choice, field: field, nonce: nonce, timestamp: timestamp)
     }
 
     // MARK: Fields
