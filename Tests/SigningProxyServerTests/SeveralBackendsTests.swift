@@ -237,6 +237,43 @@ struct SeveralBackendsTests {
         chatB.crash()
     }
 
+    @Test("Passive ejection: 3 answers of 500 in a row eject a backend; a refused connection is retried on another at no cost", .timeLimit(.minutes(1)))
+    func passiveEjection() async throws {
+        let failing = try MockVLLMProcess.start(model: "chat", arguments: ["--status", "500"])
+        let good = try MockVLLMProcess.start(model: "chat")
+        let closed = "http://127.0.0.1:\(ProxyHarness.closedPort())"
+        let (urlF, urlG) = (failing.baseURL, good.baseURL)
+        try await ProxyHarness.run(mock: nil) { configuration in
+            configuration.backendURLs = [urlF, urlG]
+            configuration.modelBackends = [.init(model: "other", urls: [closed, urlG])]
+            // No probe during the test: what ejects is the answers alone.
+            configuration.backendProbeInterval = .seconds(60)
+        } _: { harness in
+            var statuses: [Int] = []
+            for _ in 0..<10 {
+                statuses.append(try await harness.send(.POST, "/v1/chat/completions", body: Self.chat(stream: false, tokens: 2)).status)
+            }
+            // In turn while both are idle: F, G, F, G, F (its third 500 ejects it), then G only.
+            #expect(statuses == [500, 200, 500, 200, 500, 200, 200, 200, 200, 200])
+            #expect(try await Self.metric(harness, "signing_proxy_backend_requests_total", urlF) == 3)
+            #expect(try await Self.metric(harness, "signing_proxy_backend_ejections_total", urlF) == 1)
+            #expect(try await Self.metric(harness, "signing_proxy_backend_healthy", urlF) == 0)
+
+            // A pool whose first choice refuses connections: every request is served by the other.
+            let other = Array(#"{"model":"other","messages":[{"role":"user","content":"hi"}],"max_tokens":2}"#.utf8)
+            for _ in 0..<4 {
+                // mock-vllm serves "chat" only: its 404 shows the request reached it.
+                #expect(try await harness.send(.POST, "/v1/chat/completions", body: other).status == 404)
+            }
+            #expect(try await Self.metric(harness, "signing_proxy_backend_ejections_total", closed) == 1)
+            #expect(try await Self.metric(harness, "signing_proxy_backend_requests_total", closed) == 0)
+            #expect(try await Self.metric(harness, "signing_proxy_backend_in_flight", closed) == 0)
+            #expect(try await Self.metric(harness, "signing_proxy_backend_in_flight", urlG) == 0)
+        }
+        failing.crash()
+        good.crash()
+    }
+
     @Test("One pool of several backends relays /v1/models from one of them unchanged", .timeLimit(.minutes(1)))
     func onePoolModels() async throws {
         let first = try MockVLLMProcess.start(model: "chat")
