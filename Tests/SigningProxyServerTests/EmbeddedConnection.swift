@@ -20,7 +20,9 @@ final class EmbeddedConnection {
     /// The application whose fast-path services the connection uses.
     private let proxy: ProxyApplication
 
-    init(configure: (inout ProxyConfiguration) -> Void = { _ in }) throws {
+    /// - Parameter rateLimiter: shared by several connections (a test of limits across connections);
+    ///   otherwise the configuration's own.
+    init(rateLimiter: RateLimiter? = nil, configure: (inout ProxyConfiguration) -> Void = { _ in }) throws {
         var configuration = ProxyConfiguration()
         configuration.upstream = "http://127.0.0.1:9"
         configuration.modelName = "tiny"
@@ -53,7 +55,7 @@ final class EmbeddedConnection {
                 connector: connector),
             logger: base.logger, upstreamTimeout: base.upstreamTimeout, headerTimeout: base.headerTimeout,
             bodyTimeout: base.bodyTimeout, bodyMinRate: base.bodyMinRate, keepAliveTimeout: base.keepAliveTimeout,
-            connections: base.connections, live: base.live)
+            connections: base.connections, live: base.live, rateLimiter: rateLimiter ?? base.rateLimiter)
         channel = EmbeddedChannel(loop: loop)
         let observer = ClientBytesObserver()
         let sync = channel.pipeline.syncOperations

@@ -15,35 +15,42 @@ package struct BearerAuthenticator: Sendable {
 
     /// The check for a proxied route: the token as `Authorization: Bearer`, or, without that header, as
     /// `x-api-key`, which is how Anthropic's SDKs send it (docs/API.md, Authentication).
-    package func authenticate(authorization: String?, apiKey: String?) throws(OpenAIError) {
+    /// - Returns: which of the tokens it is (its position in `TOKEN`), to apply per-token limits.
+    @discardableResult
+    package func authenticate(authorization: String?, apiKey: String?) throws(OpenAIError) -> Int {
         if authorization == nil, var key = apiKey {
-            guard matches(&key, from: 0) else { throw .invalidToken }
-            return
+            guard let index = match(&key, from: 0) else { throw .invalidToken }
+            return index
         }
-        try authenticate(authorization: authorization)
+        return try authenticate(authorization: authorization)
     }
 
     /// The same check on the `Authorization` value itself, for callers that parsed headers their own way.
-    package func authenticate(authorization: String?) throws(OpenAIError) {
+    /// - Returns: which of the tokens it is (its position in `TOKEN`).
+    @discardableResult
+    package func authenticate(authorization: String?) throws(OpenAIError) -> Int {
         guard var header = authorization, header.hasPrefix("Bearer ") else {
             throw .missingAuthorization
         }
-        guard matches(&header, from: 7) else { throw .invalidToken }
+        guard let index = match(&header, from: 7) else { throw .invalidToken }
+        return index
     }
 
-    /// Whether `value` from byte `offset` on is one of the tokens.
-    private func matches(_ value: inout String, from offset: Int) -> Bool {
+    /// Which token `value` from byte `offset` on is, if any.
+    private func match(_ value: inout String, from offset: Int) -> Int? {
         // Compare against every token without early exit, so timing reveals neither which token
         // matched nor how long a matching prefix was.
-        let matched = value.withUTF8 { utf8 -> UInt8 in
+        let found = value.withUTF8 { utf8 -> Int in
             let presented = UnsafeBufferPointer(rebasing: utf8[offset...])
-            var matched: UInt8 = 0
-            for token in tokens {
-                matched |= token.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) in Self.constantTimeEquals(presented, bytes) }
+            var found = -1
+            for (index, token) in tokens.enumerated() {
+                let equal = token.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) in Self.constantTimeEquals(presented, bytes) }
+                // Arithmetic, not a branch: the same work whichever token matched.
+                found += (index - found) * Int(equal)
             }
-            return matched
+            return found
         }
-        return matched == 1
+        return found >= 0 ? found : nil
     }
 
     /// 1 when equal, 0 otherwise; time depends only on the lengths.

@@ -87,7 +87,8 @@ struct ExchangeStateMachine {
     /// How long a lookup waits for a record that is being published.
     static let publicationWait = TimeAmount.seconds(2)
 
-    /// - Parameter authentication: for a proxied route, why its caller is refused (nil: accepted).
+    /// - Parameter authentication: why the caller is refused before anything else (nil: accepted): a
+    ///   proxied route's authentication, or any route's rate limit.
     init(route: FastPathServices.Route, head: HTTPRequestHead, settings: Settings, authentication: OpenAIError?) {
         self.route = route
         self.head = head
@@ -182,9 +183,12 @@ struct ExchangeStateMachine {
         case .wrongMethod:
             return respond(.methodNotAllowed)
         case .signature(let chatID, let algorithm):
+            if let rejection = reading.rejection { return respond(rejection) }
             state = .lookingUp(chatID: chatID, algorithm: algorithm, deadline: now + Self.publicationWait, delay: .milliseconds(1))
             return .lookUpSignature(chatID: chatID, algorithm: algorithm, mayWait: true)
         case .models:
+            // Over the rate limit (the only refusal a models request can carry).
+            if let rejection = reading.rejection { return respond(rejection) }
             state = .connecting(Outgoing(body: nil, requestHash: ""))
             return .connectUpstream(fresh: false, model: nil)
         case .redirect(let location):
@@ -549,19 +553,22 @@ struct ExchangeStateMachine {
     }
 
     private mutating func respond(_ error: OpenAIError, upstream: UpstreamDisposal = .keep, note: Note? = nil) -> Action {
-        respond(status: Int(error.status.code), body: error.envelope(envelope), upstream: upstream, note: note)
+        respond(
+            status: Int(error.status.code), body: error.envelope(envelope), retryAfter: error.retryAfter, upstream: upstream,
+            note: note)
     }
 
     /// A whole answer with its length (JSON unless `contentType` says otherwise); ends the exchange.
     private mutating func respond(
-        status: Int, body: ByteBuffer, contentType: String? = nil, location: String? = nil, receipt: Receipt = .none,
-        upstream: UpstreamDisposal = .keep, note: Note? = nil
+        status: Int, body: ByteBuffer, contentType: String? = nil, location: String? = nil, retryAfter: Int? = nil,
+        receipt: Receipt = .none, upstream: UpstreamDisposal = .keep, note: Note? = nil
     ) -> Action {
         state = .done
         var responseHead = Self.jsonHead(
             version: head.version, status: .init(statusCode: status), length: body.readableBytes, close: closeAfterResponse)
         if let contentType { responseHead.headers.replaceOrAdd(name: "Content-Type", value: contentType) }
         if let location { responseHead.headers.add(name: "Location", value: location) }
+        if let retryAfter { responseHead.headers.add(name: "Retry-After", value: String(retryAfter)) }
         // A HEAD answer carries the headers only.
         let response = Response(head: responseHead, body: head.method == .HEAD ? nil : body, close: closeAfterResponse, receipt: receipt)
         return .respond(response, upstream: upstream, note: note)

@@ -346,7 +346,8 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
             services.metrics.increment(.rejectedRequests)
         }
         let body = error.envelope(envelope)
-        let head = ExchangeStateMachine.jsonHead(version: version, status: .init(statusCode: Int(error.status.code)), length: body.readableBytes, close: true)
+        var head = ExchangeStateMachine.jsonHead(version: version, status: .init(statusCode: Int(error.status.code)), length: body.readableBytes, close: true)
+        if let retryAfter = error.retryAfter { head.headers.add(name: "Retry-After", value: String(retryAfter)) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] result in
@@ -433,6 +434,9 @@ final class FastPathRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: Writing for the exchange
+
+    /// The client's IP address, for limits on routes without a token.
+    var peerAddress: String? { context?.channel.remoteAddress?.ipAddress }
 
     func writeHead(_ response: HTTPResponseHead) {
         context?.write(wrapOutboundOut(.head(response)), promise: nil)

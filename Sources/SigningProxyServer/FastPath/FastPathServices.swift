@@ -24,6 +24,8 @@ struct FastPathServices: Sendable {
     let connections: ConnectionLimiter
     /// Per-connection objects alive now (for leak tests).
     let live: LiveInstances
+    /// `RATE_LIMIT_*`; nil: no limits (docs/API.md, Rate limits).
+    var rateLimiter: RateLimiter? = nil
 
     /// What each exchange's state machine reads of the settings.
     var exchangeSettings: ExchangeStateMachine.Settings {

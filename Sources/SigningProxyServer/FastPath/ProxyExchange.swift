@@ -17,6 +17,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private var machine: ExchangeStateMachine
     private var upstream: UpstreamConnection?
     private var pool: UpstreamPool?
+    /// This request's place under its token's concurrency limit, given back when the answer ends.
+    private var lease: RateLimiter.Lease?
 
     init(services: FastPathServices, route: FastPathServices.Route, head: HTTPRequestHead, client: FastPathRouter, eventLoop: any EventLoop) {
         self.services = services
@@ -24,13 +26,33 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         self.client = client
         self.eventLoop = eventLoop
         var authentication: OpenAIError?
-        if case .proxied = route {
+        var client: RateLimiter.Client?
+        switch route {
+        case .proxied:
             services.metrics.increment(.completionRequests)
             do {
-                try services.authenticator.authenticate(
+                let token = try services.authenticator.authenticate(
                     authorization: head.headers.first(name: "authorization"), apiKey: head.headers.first(name: "x-api-key"))
+                client = .token(token)
             } catch {
                 authentication = error
+            }
+        case .signature:
+            // Unauthenticated lookups are answered 401 by the lookup itself, unlimited: they cost nothing.
+            client = (try? services.authenticator.authenticate(authorization: head.headers.first(name: "authorization"))).map { .token($0) }
+        case .models:
+            // No token here: limited by the client's address (docs/API.md, Rate limits).
+            client = self.client.peerAddress.map { .address($0) }
+        case .wrongMethod, .redirect, .notServed:
+            break
+        }
+        if let limiter = services.rateLimiter, let client {
+            switch limiter.admit(client, now: eventLoop.now) {
+            case .admitted(let lease):
+                self.lease = lease
+            case .limited(let retryAfter):
+                services.metrics.increment(.rateLimited)
+                authentication = .rateLimited(retryAfter: retryAfter)
             }
         }
         machine = ExchangeStateMachine(route: route, head: head, settings: services.exchangeSettings, authentication: authentication)
@@ -63,13 +85,17 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     }
 
     private func refusal(_ action: ExchangeStateMachine.Action) -> OpenAIError? {
-        if case .refuse(let error) = action { return error }
+        if case .refuse(let error) = action {
+            lease = nil
+            return error
+        }
         perform(action)
         return nil
     }
 
     func requestAborted() {
         machine.requestAborted()
+        lease = nil
     }
 
     func requestEnd() {
@@ -110,6 +136,13 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     // MARK: Actions
 
     private func perform(_ action: ExchangeStateMachine.Action) {
+        switch action {
+        case .respond, .finishStream, .abandon:
+            // The answer is ending: its place under the token's concurrency limit is free again.
+            lease = nil
+        default:
+            break
+        }
         switch action {
         case .none:
             break

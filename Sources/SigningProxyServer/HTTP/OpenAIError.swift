@@ -11,21 +11,22 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
     package let status: HTTPResponse.Status
     package let type: String
     package let message: String
+    /// `Retry-After`, in seconds, for a 429.
+    package let retryAfter: Int?
 
-    package init(status: HTTPResponse.Status, type: String, message: String) {
+    package init(status: HTTPResponse.Status, type: String, message: String, retryAfter: Int? = nil) {
         self.status = status
         self.type = type
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     package var description: String { "\(status.code) \(type): \(message)" }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: envelope())
-        )
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: envelope()))
     }
 
     /// `{"error":{"message":…,"type":…,"param":null,"code":null}}` as compact JSON.
@@ -112,6 +113,13 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
         OpenAIError(
             status: .contentTooLarge, type: "payload_too_large",
             message: "Request body too large. Maximum: \(limit) bytes")
+    }
+
+    /// Over a rate or concurrency limit (docs/API.md, Rate limits).
+    package static func rateLimited(retryAfter: Int) -> OpenAIError {
+        OpenAIError(
+            status: .tooManyRequests, type: "rate_limit_exceeded",
+            message: "Rate limit exceeded; retry after \(retryAfter) s", retryAfter: retryAfter)
     }
 
     package static func upstreamStatus(_ code: Int) -> OpenAIError {

@@ -24,6 +24,7 @@ package final class ProxyMetrics: Sendable {
         case attestationReports
         case clientTimeouts
         case connectionsRefused
+        case rateLimited
 
         var name: String {
             switch self {
@@ -45,6 +46,7 @@ package final class ProxyMetrics: Sendable {
             case .attestationReports: "signing_proxy_attestation_reports_total"
             case .clientTimeouts: "signing_proxy_client_timeouts_total"
             case .connectionsRefused: "signing_proxy_connections_refused_total"
+            case .rateLimited: "signing_proxy_rate_limited_total"
             }
         }
     }
