@@ -60,6 +60,11 @@ package struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             guard separate.isEmpty else { throw .missingHost(separate.joined(separator: ", ")) }
             return nil
         }
+        // A URL here would otherwise surface only as a failed DNS lookup at the first command; the userinfo is cut
+        // from the message in case it holds a password.
+        if host.contains("://") || host.contains(where: \.isWhitespace) {
+            throw .invalidHost(String(host.split(separator: "@").last ?? ""))
+        }
         var configuration = RedisConfiguration(host: host)
         if let port = value("REDIS_PORT") {
             guard let number = decimal(port, max: 65535), number >= 1 else {

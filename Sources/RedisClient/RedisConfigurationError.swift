@@ -6,6 +6,7 @@ package struct RedisConfigurationError: Error, Hashable, CustomStringConvertible
         case invalidURL(String)
         case conflicting(String)
         case missingHost(String)
+        case invalidHost(String)
     }
 
     private let code: Code
@@ -24,6 +25,8 @@ package struct RedisConfigurationError: Error, Hashable, CustomStringConvertible
     static func conflicting(_ variables: String) -> Self { .init(.conflicting(variables)) }
     /// `REDIS_PORT`, `REDIS_PASSWORD` or `REDIS_DB` is set without `REDIS_HOST`.
     static func missingHost(_ variables: String) -> Self { .init(.missingHost(variables)) }
+    /// `REDIS_HOST` holds a URL or whitespace instead of a host name or address.
+    static func invalidHost(_ value: String) -> Self { .init(.invalidHost(value)) }
 
     package var description: String {
         switch code {
@@ -37,6 +40,8 @@ package struct RedisConfigurationError: Error, Hashable, CustomStringConvertible
             return "REDIS_URL is set together with \(variables): set one or the other"
         case .missingHost(let variables):
             return "\(variables) set without REDIS_HOST (or REDIS_URL): set the host too, or unset them"
+        case .invalidHost(let value):
+            return "REDIS_HOST must be a host name or address, got \"\(value)\" (a URL goes in REDIS_URL)"
         }
     }
 }

@@ -65,6 +65,17 @@ struct RedisConfigurationTests {
         }
     }
 
+    @Test("a URL or spaces in REDIS_HOST are refused, without the password")
+    func hostIsNotAURL() throws {
+        #expect(throws: RedisConfigurationError.invalidHost("cache:6379/0")) {
+            try RedisConfiguration.fromEnvironment(["REDIS_HOST": "redis://:pw@cache:6379/0"])
+        }
+        #expect(throws: RedisConfigurationError.invalidHost("cache 1")) {
+            try RedisConfiguration.fromEnvironment(["REDIS_HOST": "cache 1"])
+        }
+        #expect(try RedisConfiguration.fromEnvironment(["REDIS_HOST": "::1"])?.endpoint == "[::1]:6379")
+    }
+
     @Test("REDIS_URL forms")
     func urls() throws {
         let plain = try RedisConfiguration.parseURL("redis://cache:6390/2")
