@@ -15,6 +15,7 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case replayCapacity
         case invalidTimestamp
         case decryptionFailed
+        case malformedField
         case invalidPlaintext
         case mixedHeaders
         case invalidPayloadModel
@@ -53,10 +54,13 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case .invalidNonce: "e2ee_invalid_nonce"
         case .replayDetected, .replayCapacity: "e2ee_replay_detected"
         case .invalidTimestamp: "e2ee_invalid_timestamp"
-        case .decryptionFailed, .invalidPlaintext: "e2ee_decryption_failed"
+        case .decryptionFailed: "e2ee_decryption_failed"
+        // DV answers a field that is not hex, a plaintext that is not UTF-8 and an endpoint without E2EE with its
+        // catch-all `invalid_e2ee_request` (its `ValueError` path); ACI names them as below.
+        case .malformedField, .invalidPlaintext: self.family == .dv ? "invalid_e2ee_request" : "e2ee_decryption_failed"
         case .mixedHeaders: "invalid_e2ee_request"
         case .invalidPayloadModel: "e2ee_invalid_payload_model"
-        case .unsupportedEndpoint: "e2ee_unsupported_endpoint"
+        case .unsupportedEndpoint: self.family == .dv ? "invalid_e2ee_request" : "e2ee_unsupported_endpoint"
         }
     }
 
@@ -86,10 +90,13 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case .replayCapacity: "Replay protection is at capacity; retry later"
         case .invalidTimestamp: "X-E2EE-Timestamp is malformed or outside the allowed replay window"
         case .decryptionFailed: self.family == .near ? "Decryption failed" : "E2EE decryption failed"
+        case .malformedField:
+            self.family == .near ? "Encrypted field is not valid hex" : "Encrypted content must be a hex-encoded E2EE field"
         case .invalidPlaintext: "Decrypted content is not valid UTF-8"
         case .mixedHeaders: "The request mixes the headers of different E2EE dialects"
         case .invalidPayloadModel: "E2EE v2 requires a string top-level model"
-        case .unsupportedEndpoint: "E2EE is not defined for this endpoint"
+        case .unsupportedEndpoint:
+            self.family == .dv ? "E2EE is only supported on /v1/chat/completions" : "E2EE is not defined for this endpoint"
         }
     }
 
@@ -105,6 +112,7 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
     package static func replayCapacity(_ family: Family) -> Self { Self(.replayCapacity, family) }
     package static func invalidTimestamp(_ family: Family) -> Self { Self(.invalidTimestamp, family) }
     package static func decryptionFailed(_ family: Family) -> Self { Self(.decryptionFailed, family) }
+    package static func malformedField(_ family: Family) -> Self { Self(.malformedField, family) }
     package static func invalidPlaintext(_ family: Family) -> Self { Self(.invalidPlaintext, family) }
     package static func mixedHeaders(_ family: Family) -> Self { Self(.mixedHeaders, family) }
     package static func invalidPayloadModel(_ family: Family) -> Self { Self(.invalidPayloadModel, family) }

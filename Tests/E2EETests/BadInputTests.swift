@@ -70,24 +70,43 @@ import Testing
         #expect(throws: E2EEError.decryptionFailed(.aci)) { try aci.decryptRequestField(legacy, model: "m", field: "prompt") }
     }
 
-    @Test(arguments: ["", "zz", "abc", "0x00", " 00", String(repeating: "00", count: 40)])
+    @Test(arguments: ["", "zz", "abc", "0x00", " 00", "ＡＢ"])
     func malformedHexField(text: String) throws {
         let dv = try self.dv(.ecdsa)
-        #expect(throws: E2EEError.decryptionFailed(.dv)) {
-            try dv.decryptRequestField(text, model: "m", messageIndex: 0, contentIndex: nil)
+        self.expectError(.malformedField(.dv), type: "invalid_e2ee_request") {
+            _ = try dv.decryptRequestField(text, model: "m", messageIndex: 0, contentIndex: nil)
         }
         let near = try #require(try self.nearContext(.ed25519, version: 2))
         if !text.isEmpty {
-            #expect(throws: E2EEError.decryptionFailed(.near)) { try near.decryptField(text) }
+            self.expectError(.malformedField(.near), type: "bad_request") { _ = try near.decryptField(text) }
         }
-        #expect(throws: E2EEError.decryptionFailed(.aci)) { try self.aci(.secp256k1).decryptRequestField(text, model: "m", field: "prompt") }
+        self.expectError(.decryptionFailed(.aci), type: "e2ee_decryption_failed") {
+            _ = try self.aci(.secp256k1).decryptRequestField(text, model: "m", field: "prompt")
+        }
+    }
+
+    @Test func shortFieldAndBadEphemeralKey() throws {
+        let dv = try self.dv(.ecdsa)
+        let short = String(repeating: "04", count: 92)  // one byte under the 93 an ecdsa field needs
+        #expect(throws: E2EEError.decryptionFailed(.dv)) { try dv.decryptRequestField(short, model: "m", messageIndex: 0, contentIndex: nil) }
+        let offCurve = "04" + String(repeating: "11", count: 64 + 12 + 16)
+        self.expectError(.malformedField(.dv), type: "invalid_e2ee_request") {
+            _ = try dv.decryptRequestField(offCurve, model: "m", messageIndex: 0, contentIndex: nil)
+        }
+        // A small-order X25519 ephemeral key (all zero) makes the shared secret zero: refused.
+        let ed = try self.dv(.ed25519)
+        #expect(throws: E2EEError.malformedField(.dv)) {
+            try ed.decryptRequestField(String(repeating: "00", count: 32 + 12 + 16), model: "m", messageIndex: 0, contentIndex: nil)
+        }
+        #expect(throws: E2EEError.decryptionFailed(.near)) { try self.nearContext(.ed25519, version: 1)?.decryptField(String(repeating: "00", count: 80)) }
+        self.expectError(.unsupportedEndpoint(.dv), type: "invalid_e2ee_request") { throw E2EEError.unsupportedEndpoint(.dv) }
     }
 
     @Test func invalidUTF8Plaintext() throws {
         let dv = try self.dv(.ed25519, v2: false)
         let field = try HybridSuite.dvEd25519.seal(
             [0xFF, 0xFE], to: .x25519(raw: [UInt8](hex: self.keys.world.server_x25519_public))).hex
-        self.expectError(.invalidPlaintext(.dv), type: "e2ee_decryption_failed") {
+        self.expectError(.invalidPlaintext(.dv), type: "invalid_e2ee_request") {
             _ = try dv.decryptRequestField(field, model: "", messageIndex: 0, contentIndex: nil)
         }
     }
@@ -120,6 +139,9 @@ import Testing
         #expect(throws: E2EEError.invalidPublicKey(.dv)) { try self.keys.context(headers) }
         let near = E2EEHeaders(signingAlgo: "ecdsa", clientPublicKey: String(repeating: "ab", count: 33))
         #expect(throws: E2EEError.invalidPublicKey(.near)) { try self.keys.context(near) }
+        var smallOrder = self.keys.aciHeaders(.x25519)
+        smallOrder.clientPublicKey = "01" + String(repeating: "00", count: 31)  // u = 1, order 4
+        self.expectError(.invalidPublicKey(.aci), type: "e2ee_invalid_public_key") { _ = try self.keys.context(smallOrder) }
         var aci = self.keys.aciHeaders(.secp256k1)
         aci.clientPublicKey = self.keys.world.aci_client_x25519_public  // an X25519 key for the secp256k1 suite
         #expect(throws: E2EEError.invalidPublicKey(.aci)) { try self.keys.context(aci) }

@@ -1,3 +1,4 @@
+import CSodium
 import SigningCrypto
 
 /// A recipient's key-agreement public key: a secp256k1 point or an X25519 `u` coordinate.
@@ -20,6 +21,18 @@ package enum E2EEPublicKey: Hashable, Sendable {
     /// A raw 32-byte X25519 key.
     package static func x25519(raw bytes: [UInt8]) throws(CipherFailure) -> Self {
         guard bytes.count == 32 else { throw .invalidPublicKey }
+        return .x25519(bytes)
+    }
+
+    /// A raw 32-byte X25519 key that a client names as its own: one of small order is refused up front, since
+    /// every answer sealed to it would have an all-zero shared secret (one X25519 with a fixed scalar: a clamped
+    /// scalar maps exactly the small-order points to zero).
+    package static func x25519Checked(raw bytes: [UInt8]) throws(CipherFailure) -> Self {
+        guard bytes.count == 32 else { throw .invalidPublicKey }
+        Sodium.ensureInitialised()
+        var output = [UInt8](repeating: 0, count: 32)
+        let scalar = [UInt8](repeating: 0x5A, count: 32)
+        guard crypto_scalarmult(&output, scalar, bytes) == 0 else { throw .invalidPublicKey }
         return .x25519(bytes)
     }
 

@@ -42,11 +42,14 @@ package enum E2EESecretKey: Sendable {
         case (.secp256k1(let secret), .secp256k1(let point)):
             return try Secp256k1ECDH.sharedX(secret: secret, point: point)
         case (.x25519(let secret), .x25519(let u)):
-            // swift-crypto refuses an all-zero output (a small-order peer), as the references' libraries do.
             guard let peerKey = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: u),
                 let shared = try? secret.sharedSecretFromKeyAgreement(with: peerKey)
             else { throw .invalidPublicKey }
-            return shared.withUnsafeBytes { Array($0) }
+            let bytes = shared.withUnsafeBytes { Array($0) }
+            // An all-zero output means a small-order peer key: refused, as Python's `cryptography` and libsodium
+            // refuse it (swift-crypto returns it).
+            guard bytes.contains(where: { $0 != 0 }) else { throw .invalidPublicKey }
+            return bytes
         default:
             throw .invalidPublicKey
         }

@@ -16,7 +16,7 @@ package struct ACIKey: Sendable {
             guard let bytes = FieldHex.decode(text.trimmed, allowPrefix: true) else { return nil }
             let key: E2EEPublicKey
             switch self {
-            case .x25519: guard let parsed = try? E2EEPublicKey.x25519(raw: bytes) else { return nil }; key = parsed
+            case .x25519: guard let parsed = try? E2EEPublicKey.x25519Checked(raw: bytes) else { return nil }; key = parsed
             case .secp256k1: guard let parsed = try? E2EEPublicKey.secp256k1(raw: bytes) else { return nil }; key = parsed
             }
             return (key, FieldHex.encode(key.fieldEncoding))

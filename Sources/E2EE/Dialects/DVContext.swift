@@ -64,7 +64,8 @@ package struct DVContext: Sendable {
             switch (bytes.count, bytes.first) {
             case (64, _): xy = bytes[...]
             case (65, 0x04): xy = bytes.dropFirst()
-            default: throw .invalidPublicKey(.dv)
+            // DV's code raises a plain ValueError here, which it answers as `invalid_e2ee_request`.
+            default: throw .malformedField(.dv)
             }
             guard let ours = keys.ecdsa?.publicKey.xy, xy.elementsEqual(ours) else { throw .modelKeyMismatch(.dv) }
         case .ed25519:
@@ -129,18 +130,25 @@ package struct DVContext: Sendable {
         try self.open(hex, aad: self.requestAAD(model: model, messageIndex: messageIndex, contentIndex: contentIndex))
     }
 
-    /// Opens one field with an explicit AAD (`[]` in v1).
+    /// Opens one field with an explicit AAD (`[]` in v1). As DV: not hex (or empty) or an invalid ephemeral key
+    /// is `invalid_e2ee_request`, too short or a failed tag `e2ee_decryption_failed`.
     func open(_ hex: String, aad: [UInt8]) throws(E2EEError) -> String {
         guard let blob = FieldHex.decode(hex, allowPrefix: false), !blob.isEmpty else {
-            throw .decryptionFailed(.dv)
+            throw .malformedField(.dv)
         }
+        let suite = Self.suite(self.algo)
+        guard blob.count >= suite.overhead else { throw .decryptionFailed(.dv) }
         let secret: E2EESecretKey?
         switch self.algo {
         case .ecdsa: secret = self.keys.ecdsa.map(E2EESecretKey.secp256k1)
         case .ed25519: secret = self.keys.x25519
         }
-        guard let secret, let plaintext = try? Self.suite(self.algo).open(blob, recipient: secret, aad: aad) else {
-            throw .decryptionFailed(.dv)
+        guard let secret else { throw .invalidSigningAlgo(.dv) }
+        let plaintext: [UInt8]
+        do {
+            plaintext = try suite.open(blob, recipient: secret, aad: aad)
+        } catch {
+            throw error == .authentication ? .decryptionFailed(.dv) : .malformedField(.dv)
         }
         guard let text = String(validating: plaintext, as: UTF8.self) else { throw .invalidPlaintext(.dv) }
         return text

@@ -43,7 +43,7 @@ package struct NearContext: Sendable {
     /// Decrypts one request field (any of the fields NEAR covers; none is bound to its place).
     package func decryptField(_ hex: String) throws(E2EEError) -> String {
         if hex.isEmpty { return "" }
-        guard let blob = FieldHex.decode(hex, allowPrefix: false) else { throw .decryptionFailed(.near) }
+        guard let blob = FieldHex.decode(hex, allowPrefix: false) else { throw .malformedField(.near) }
         let plaintext: [UInt8]
         do {
             switch (self.algo, self.version) {
