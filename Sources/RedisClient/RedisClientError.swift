@@ -20,8 +20,8 @@ package struct RedisClientError: Error, Hashable, CustomStringConvertible {
     static func connect(_ detail: String) -> Self { .init(.connect(detail)) }
     /// The pool is waiting before its next connect attempt after a failure, and has no open connection.
     static func unavailable(_ detail: String) -> Self { .init(.unavailable(detail)) }
-    /// No reply within the command's timeout; the connection was closed, as later replies on it can no longer be
-    /// matched to their commands.
+    /// No reply within the command's timeout, or within that of a command ahead of it on the same connection; the
+    /// connection was closed, as later replies on it could no longer be matched to their commands.
     static let timeout = Self(.timeout)
     /// The connection closed (by the server, the network, an earlier timeout or parse error) before the reply came.
     static let connectionClosed = Self(.connectionClosed)
@@ -36,8 +36,9 @@ package struct RedisClientError: Error, Hashable, CustomStringConvertible {
     /// The pool was shut down.
     static let poolClosed = Self(.poolClosed)
 
-    /// True when the server may not have seen or run the command (connect failures, timeouts, closed
-    /// connections, garbage), as opposed to the server answering with an error.
+    /// True when no usable reply came (connect failure, backoff, timeout, closed connection, garbage, pool shut
+    /// down): whether the server ran the command is unknown. False when the server answered, with an error reply or
+    /// a reply of the wrong type.
     package var isConnectionFailure: Bool {
         switch code {
         case .connect, .unavailable, .timeout, .connectionClosed, .protocolError, .poolClosed: return true

@@ -122,7 +122,7 @@ struct RedisFaultyServerTests {
             #expect(error.isConnectionFailure)
             #expect(error.description.hasPrefix("Redis unavailable"), "\(error)")
         }
-        #expect(ContinuousClock.now - start < .milliseconds(100))
+        #expect(ContinuousClock.now - start < .milliseconds(500))  // no connect attempt: only a lock and a throw
         await pool.shutdown()
         await #expect(throws: RedisClientError.poolClosed) { try await pool.ping() }
     }
