@@ -44,9 +44,16 @@ struct E2EEBenchmarkTests {
         let box = try NaClBox.seal(Self.field, to: publicKey)
         try self.measure("NEAR v1 box open (XSalsa20, after the XChaCha20 try)") { _ = try NaClBox.open(box, secret: raw) }
         try self.measure("NEAR v1 box seal") { _ = try NaClBox.seal(Self.field, to: publicKey) }
-        let hex = box.hex
-        try self.measure("hex encode + decode of the field", iterations: 5000) { _ = FieldHex.decode(FieldHex.encode(box), allowPrefix: false) }
-        _ = hex
+        self.measure("hex encode + decode of the field", iterations: 5000) { _ = FieldHex.decode(FieldHex.encode(box), allowPrefix: false) }
+        let keys = try TestKeys()
+        for algo in [SigningAlgo.ecdsa, .ed25519] {
+            let headers = keys.dvHeaders(algo, v2: true)
+            try self.measure("DV \(algo.rawValue) request headers (per request: checks, answer key)") { _ = try keys.context(headers) }
+        }
+        for suite in [ACIKey.Suite.x25519, .secp256k1] {
+            let headers = keys.aciHeaders(suite)
+            try self.measure("ACI \(suite.rawValue) request headers (per request)") { _ = try keys.context(headers) }
+        }
         let cache = InMemoryReplayCache()
         var counter = 0
         self.measure("replay claim", iterations: 5000) {

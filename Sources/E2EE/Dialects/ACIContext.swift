@@ -34,7 +34,7 @@ package struct ACIContext: Sendable {
         guard !overflow, skew.magnitude <= window.magnitude else { throw .invalidTimestamp(.aci) }
         guard
             let selected = keyset.first(where: { entry in
-                entry.suite.parse(model)?.canonical == entry.publicKeyHex
+                entry.suite.parse(model, checked: false)?.canonical == entry.publicKeyHex
             })
         else { throw .modelKeyMismatch(.aci) }
         guard let parsedClient = selected.suite.parse(client) else { throw .invalidPublicKey(.aci) }

@@ -12,11 +12,16 @@ package struct ACIKey: Sendable {
         /// A key as ACI accepts it: hex of either case with an optional `0x`; X25519 32 bytes; secp256k1 64 bytes
         /// or 65 with `04`, on the curve. Its canonical form is lowercase hex of 32 bytes, or of the 65-byte
         /// uncompressed point.
-        func parse(_ text: String) -> (key: E2EEPublicKey, canonical: String)? {
+        /// `checked`: refuse an X25519 key of small order (a client's key; the service's own are known good).
+        func parse(_ text: String, checked: Bool = true) -> (key: E2EEPublicKey, canonical: String)? {
             guard let bytes = FieldHex.decode(text.trimmed, allowPrefix: true) else { return nil }
             let key: E2EEPublicKey
             switch self {
-            case .x25519: guard let parsed = try? E2EEPublicKey.x25519Checked(raw: bytes) else { return nil }; key = parsed
+            case .x25519:
+                guard let parsed = try? (checked ? E2EEPublicKey.x25519Checked(raw: bytes) : .x25519(raw: bytes)) else {
+                    return nil
+                }
+                key = parsed
             case .secp256k1: guard let parsed = try? E2EEPublicKey.secp256k1(raw: bytes) else { return nil }; key = parsed
             }
             return (key, FieldHex.encode(key.fieldEncoding))

@@ -55,7 +55,13 @@ package enum E2EEDialect: Hashable, Sendable {
 }
 
 extension String {
+    /// Without leading and trailing ASCII spaces and tabs (HTTP's optional whitespace), in one pass over UTF-8.
     var trimmed: String {
-        String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        let utf8 = self.utf8
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !isSpace($0) })!
+        if first == utf8.startIndex, utf8.index(after: last) == utf8.endIndex { return self }
+        return String(self[first...last])
     }
 }

@@ -62,7 +62,7 @@ package struct E2EEHeaders: Sendable, Hashable {
     }
 
     private static func present(_ value: String?) -> String? {
-        guard let value, value.contains(where: { !$0.isWhitespace }) else { return nil }
+        guard let value, value.utf8.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return nil }
         return value
     }
 }
