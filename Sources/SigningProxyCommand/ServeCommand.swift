@@ -22,6 +22,11 @@ struct ServeCommand: AsyncParsableCommand {
             VLLM_BASE_URL) and VLLM_MODEL_BACKENDS=chat=http://a:8000,http://b:8000;embed=http://c:8001 (pools by the
             request's model; other models go to the default pool). Fewest requests in flight wins; a backend that
             fails is ejected until its /health answers 200 (probed every 2 s).
+            Rate limits (per replica): RATE_LIMIT_PER_SECOND and RATE_LIMIT_BURST_SIZE (a token bucket per token; per
+            address on /v1/models), RATE_LIMIT_MAX_CONCURRENT (requests in flight per token); over a limit, 429 with
+            Retry-After. Inline receipts: a request with X-Signing-Receipt: inline gets its signatures in the answer
+            (headers, or ": signature" comment lines after a stream's last event); with eager signing every
+            non-streamed answer carries them.
             Keys come from the dstack guest agent; without a reachable agent, serve refuses to start unless --dev is given.
             Routes signed: /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages, /v1/embeddings,
             /v1/rerank, /rerank, /v2/rerank, /v1/score, /score, /pooling, /classify, /v1/audio/transcriptions,
