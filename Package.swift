@@ -326,6 +326,7 @@ let package = Package(
             name: "RedisClientTests",
             dependencies: [
                 "RedisClient",
+                "TestFixtures",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

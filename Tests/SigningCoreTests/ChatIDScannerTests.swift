@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import SigningCore
 import Testing
+import TestFixtures
 
 /// A recorded vLLM stream and the facts `Fixtures/vllm/NOTICE.md` states about it.
 struct ScannerFixture: Sendable, CustomTestStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import SigningCore
 import Testing
+import TestFixtures
 
 /// One input and the validator's expected verdict (`nil`: invalid).
 struct JSONValidatorCase: Sendable, CustomTestStringConvertible {
