@@ -1,5 +1,6 @@
 import Crypto
 import SigningCrypto
+import SigningContract
 
 /// The proxy's two signing keys, with where they came from.
 ///
@@ -19,6 +20,8 @@ package struct SigningKeys: Sendable {
     package let ed25519Provenance: KeyProvenance?
     /// EIP-55 address of the secp256k1 key.
     package let ecdsaAddress: EthereumAddress
+    /// `ecdsaAddress` as served: checksummed (a Keccak hash, so not recomputed per answer).
+    package let ecdsaAddressChecksummed: String
     /// 128 hex characters: the uncompressed point without the `04` prefix.
     package let ecdsaPublicKeyHex: String
     /// 64 hex characters: the raw ed25519 public key.
@@ -39,8 +42,18 @@ package struct SigningKeys: Sendable {
         // Derived once: these are read on every signature and attestation response.
         let publicKey = ecdsa.publicKey
         self.ecdsaAddress = EthereumAddress(publicKey: publicKey)
+        self.ecdsaAddressChecksummed = ecdsaAddress.checksummed
         self.ecdsaPublicKeyHex = Hex.encode(publicKey.xy)
         self.ed25519PublicKeyHex = Hex.encode(ed25519.publicKey.rawRepresentation)
+    }
+
+    /// What `signing_address` names for `algorithm` (docs/API.md, Signatures): the EIP-55 address, or the
+    /// ed25519 public key in hex.
+    package func signingAddress(_ algorithm: SignatureAlgorithm) -> String {
+        switch algorithm {
+        case .ecdsa: ecdsaAddressChecksummed
+        case .ed25519: ed25519PublicKeyHex
+        }
     }
 
     /// Development keys: random per start, or derived from `seed` so that restarts keep the address.

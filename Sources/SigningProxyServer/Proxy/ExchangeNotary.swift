@@ -92,8 +92,8 @@ package struct ExchangeNotary: Sendable {
         guard let ecdsa = record[.ecdsa], let ed25519 = record[.ed25519] else { return nil }
         let keys = signer.keys
         return InlineProof(
-            text: signer.text(of: record), ecdsaSignature: ecdsa, ecdsaAddress: keys.ecdsaAddress.checksummed,
-            ed25519Signature: ed25519, ed25519PublicKey: keys.ed25519PublicKeyHex)
+            text: signer.text(of: record), ecdsaSignature: ecdsa, ecdsaAddress: keys.signingAddress(.ecdsa),
+            ed25519Signature: ed25519, ed25519PublicKey: keys.signingAddress(.ed25519))
     }
 
     /// Makes a prepared record visible, once every byte it covers has been written; first writer wins.

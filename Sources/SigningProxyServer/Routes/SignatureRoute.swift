@@ -20,12 +20,8 @@ struct SignatureRoute: Sendable {
         guard let algorithm = SignatureAlgorithm(rawValue: name ?? "ecdsa") else { throw OpenAIError.invalidSigningAlgo }
         // With SIGNING_MODE=lazy the first lookup for this algorithm signs here.
         let signature = try notary.signature(algorithm, of: record, chatID: chatID, logger: logger)
-        let keys = notary.signer.keys
-        let address =
-            switch algorithm {
-            case .ecdsa: keys.ecdsaAddress.checksummed
-            case .ed25519: keys.ed25519PublicKeyHex
-            }
-        return InlineProof.recordJSON(text: notary.text(of: record), signature: signature, address: address, algorithm: algorithm)
+        return InlineProof.recordJSON(
+            text: notary.text(of: record), signature: signature, address: notary.signer.keys.signingAddress(algorithm),
+            algorithm: algorithm)
     }
 }

@@ -255,7 +255,7 @@ package final class AttestationService: Sendable {
             }
         return AttestationReportBody.Fields(
             modelName: modelName,
-            signingAddress: algorithm == .ecdsa ? keys.ecdsaAddress.checksummed : keys.ed25519PublicKeyHex,
+            signingAddress: keys.signingAddress(algorithm),
             signingAlgo: algorithm.rawValue,
             signingPublicKey: algorithm == .ecdsa ? keys.ecdsaPublicKeyHex : keys.ed25519PublicKeyHex,
             requestNonce: Hex.encode(nonce),
