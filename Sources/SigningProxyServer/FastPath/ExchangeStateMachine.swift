@@ -61,6 +61,8 @@ struct ExchangeStateMachine {
         var pendingHead: HTTPResponseHead?
         var keepAlive: Bool
         var requestHash: String
+        /// The client connection closes after the stream (its head says so).
+        var close: Bool
     }
 
     private enum State {
@@ -366,7 +368,7 @@ struct ExchangeStateMachine {
             Streaming(
                 stream: StreamingExchange(grammar: proxied.streamGrammar),
                 pendingHead: HTTPResponseHead(version: head.version, status: .ok, headers: Self.streamHeaders(close: close)),
-                keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash))
+                keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash, close: close))
         return .note(.streaming)
     }
 
@@ -500,10 +502,9 @@ struct ExchangeStateMachine {
         } else {
             receipt = .unsigned(.cut)
         }
-        let close = closeAfterResponse || (head.version.major == 1 && head.version.minor == 0)
         return .finishStream(
             head: streaming.pendingHead, held: streaming.stream.takeHeld(), receipt: receipt,
-            upstream: .release(reusable: streaming.keepAlive), close: close)
+            upstream: .release(reusable: streaming.keepAlive), close: streaming.close)
     }
 
     private mutating func finishCollected(_ collecting: Collecting) -> Action {

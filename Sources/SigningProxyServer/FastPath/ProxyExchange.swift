@@ -19,6 +19,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private var pool: UpstreamPool?
     /// This request's place under its token's concurrency limit, given back when the answer ends.
     private var lease: RateLimiter.Lease?
+    /// `GET /v1/models`, answered with the union of the pools' lists when they serve different models.
+    private let isModelsList: Bool
 
     init(services: FastPathServices, route: FastPathServices.Route, head: HTTPRequestHead, client: FastPathRouter, eventLoop: any EventLoop) {
         self.services = services
@@ -26,28 +28,18 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         self.client = client
         self.eventLoop = eventLoop
         var authentication: OpenAIError?
-        var client: RateLimiter.Client?
-        switch route {
-        case .proxied:
+        var token: Int?
+        if case .proxied = route {
             services.metrics.increment(.completionRequests)
             do {
-                let token = try services.authenticator.authenticate(
+                token = try services.authenticator.authenticate(
                     authorization: head.headers.first(name: "authorization"), apiKey: head.headers.first(name: "x-api-key"))
-                client = .token(token)
             } catch {
                 authentication = error
             }
-        case .signature:
-            // Unauthenticated lookups are answered 401 by the lookup itself, unlimited: they cost nothing.
-            client = (try? services.authenticator.authenticate(authorization: head.headers.first(name: "authorization"))).map { .token($0) }
-        case .models:
-            // No token here: limited by the client's address (docs/API.md, Rate limits).
-            client = self.client.peerAddress.map { .address($0) }
-        case .wrongMethod, .redirect, .notServed:
-            break
         }
-        if let limiter = services.rateLimiter, let client {
-            switch limiter.admit(client, now: eventLoop.now) {
+        if let limiter = services.rateLimiter, let limited = Self.rateLimitedClient(route, token: token, services: services, head: head, router: client) {
+            switch limiter.admit(limited, now: eventLoop.now) {
             case .admitted(let lease):
                 self.lease = lease
             case .limited(let retryAfter):
@@ -55,12 +47,32 @@ final class ProxyExchange: UpstreamConnectionDelegate {
                 authentication = .rateLimited(retryAfter: retryAfter)
             }
         }
+        isModelsList = route == .models
         machine = ExchangeStateMachine(route: route, head: head, settings: services.exchangeSettings, authentication: authentication)
         services.live.exchanges.add(1, ordering: .relaxed)
     }
 
     deinit {
         services.live.exchanges.subtract(1, ordering: .relaxed)
+    }
+
+    /// Who a request counts against under the rate limits (docs/API.md, Rate limits); nil: nobody.
+    /// - Parameter token: a proxied route's authenticated token.
+    private static func rateLimitedClient(
+        _ route: FastPathServices.Route, token: Int?, services: FastPathServices, head: HTTPRequestHead, router: FastPathRouter
+    ) -> RateLimiter.Client? {
+        switch route {
+        case .proxied:
+            return token.map { .token($0) }
+        case .signature:
+            // Unauthenticated lookups are answered 401 by the lookup itself, unlimited: they cost nothing.
+            return (try? services.authenticator.authenticate(authorization: head.headers.first(name: "authorization"))).map { .token($0) }
+        case .models:
+            // No token here: limited by the client's address.
+            return router.peerAddress.map { .address($0) }
+        case .wrongMethod, .redirect, .notServed:
+            return nil
+        }
     }
 
     /// How long a signature lookup waits for a record that is being published.
@@ -199,7 +211,7 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     /// - Parameter model: picks the backends' pool (docs/API.md, "Several backends").
     private func connect(fresh: Bool, model: String?) {
         let pools = services.pools
-        if model == nil, pools.routing.unitesModels, FastPathServices.route(method: head.method, path: head.uri) == .models {
+        if isModelsList, pools.routing.unitesModels {
             // Pools that serve different models: the list is their union, fed to the machine as one answer.
             ModelsUnion.fetch(
                 pools: pools, on: eventLoop, idleLimit: services.upstreamTimeout, limit: services.configuration.maxUpstreamResponseSize
