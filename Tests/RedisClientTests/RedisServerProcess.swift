@@ -114,14 +114,25 @@ final class RedisServerProcess {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        // Ready when it accepts a connection; the log says why when it never does (port taken, bad argument).
+        // Ready when it answers PING as Redis does (NOAUTH counts: a password-protected server); the log says why
+        // when it never does (port taken, bad argument). An accepted connection alone is not enough: the port may
+        // have been taken meanwhile by another test's server, which then answers in its own protocol.
         let deadline = ContinuousClock.now + .seconds(5)
         var probe = RedisConfiguration(host: "127.0.0.1", port: port)
         probe.connectTimeout = .milliseconds(200)
-        while ContinuousClock.now < deadline {
+        probe.commandTimeout = .seconds(1)
+        probing: while ContinuousClock.now < deadline {
             guard process.isRunning else { break }
             if let connection = try? await RedisConnection.connect(probe, on: MultiThreadedEventLoopGroup.singleton.any()) {
+                let answeredAsRedis: Bool
+                do throws(RedisClientError) {
+                    _ = try await connection.send(["PING"])
+                    answeredAsRedis = true
+                } catch {
+                    answeredAsRedis = error.serverMessage != nil
+                }
                 await connection.close()
+                guard answeredAsRedis, process.isRunning else { break probing }
                 return
             }
             try await Task.sleep(for: .milliseconds(10))
