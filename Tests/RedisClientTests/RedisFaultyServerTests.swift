@@ -12,6 +12,8 @@ struct RedisFaultyServerTests {
     static func configuration(port: Int, commandTimeout: TimeAmount = .milliseconds(300)) -> RedisConfiguration {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
         configuration.maxConnections = 1
+        // Long: a connect that stalls on a busy machine must not pass for the outcome under test.
+        configuration.connectTimeout = .seconds(10)
         configuration.commandTimeout = commandTimeout
         configuration.reconnectBackoff = .milliseconds(10)
         configuration.maxReconnectBackoff = .milliseconds(10)

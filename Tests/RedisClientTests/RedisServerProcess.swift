@@ -27,7 +27,8 @@ final class RedisServerProcess {
     func configuration(password: String? = nil, username: String? = nil, database: Int = 0) -> RedisConfiguration {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port, username: username, password: password, database: database)
         configuration.maxConnections = 2
-        configuration.connectTimeout = .seconds(1)
+        // Loopback connects are instant, but the whole test run shares two cores: a second-long stall happens.
+        configuration.connectTimeout = .seconds(10)
         configuration.commandTimeout = .seconds(2)
         configuration.reconnectBackoff = .milliseconds(20)
         configuration.maxReconnectBackoff = .milliseconds(200)
