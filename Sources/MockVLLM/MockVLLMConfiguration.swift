@@ -40,6 +40,10 @@ package struct MockVLLMConfiguration: Sendable {
     /// Append one JSON line per request received to this file (see ``MockVLLMRequestLog``), so a test in
     /// another process can count what reached the upstream and match answers to requests.
     package var requestLogPath: String?
+    /// Answer chat and text completions with the prompt instead of generated tokens: the last user message's
+    /// text (chat) or the prompt (completions), split into up to `tokens` deltas when streamed. E2EE tests
+    /// check with it that what a client encrypted reached the upstream in plaintext and came back.
+    package var echo: Bool
 
     package init(
         host: String = "127.0.0.1",
@@ -55,7 +59,8 @@ package struct MockVLLMConfiguration: Sendable {
         replay: MockVLLMReplay? = nil,
         maxRequestBodySize: Int = 64 << 20,
         requestFaults: Bool = false,
-        requestLogPath: String? = nil
+        requestLogPath: String? = nil,
+        echo: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -71,5 +76,6 @@ package struct MockVLLMConfiguration: Sendable {
         self.maxRequestBodySize = maxRequestBodySize
         self.requestFaults = requestFaults
         self.requestLogPath = requestLogPath
+        self.echo = echo
     }
 }

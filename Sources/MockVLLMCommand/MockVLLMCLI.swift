@@ -73,6 +73,14 @@ struct MockVLLMCLI: AsyncParsableCommand {
     )
     var requestLog: String?
 
+    @Flag(
+        help: """
+            Echo the prompt instead of generating: chat answers carry the last user message's text (its parts' text \
+            joined), completions the prompt, streamed as up to --tokens deltas (max_tokens can lower it). For E2EE tests.
+            """
+    )
+    var echo = false
+
     func validate() throws {
         guard self.maxModelLength >= 1 else { throw ValidationError("--max-model-len must be at least 1.") }
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be between 0 and 65535.") }
@@ -102,7 +110,8 @@ struct MockVLLMCLI: AsyncParsableCommand {
             failAfter: self.failAfter,
             forcedStatus: self.status,
             requestFaults: self.requestFaults,
-            requestLogPath: self.requestLog
+            requestLogPath: self.requestLog,
+            echo: self.echo
         )
         let host = self.host
         try await runMockVLLMUntilSignalled(configuration: configuration, logger: logger) { port in

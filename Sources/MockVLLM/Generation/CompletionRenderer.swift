@@ -58,7 +58,7 @@ struct CompletionRenderer: Sendable {
         }
         if tokenIndex < tokens {
             let isLast = tokenIndex == tokens - 1
-            let token = TokenVocabulary.escapedToken(at: tokenIndex)
+            let token = self.request.escapedToken(at: tokenIndex)
             switch (self.request.kind, isLast) {
             case (.chat, false): return self.event(Self.chatTokenHead, token, Self.chatTokenTail)
             case (.chat, true): return self.event(Self.chatTokenHead, token, Self.chatFinalTail, self.finalClose)
@@ -76,7 +76,7 @@ struct CompletionRenderer: Sendable {
     func jsonBody() -> ByteBuffer {
         var text: [UInt8] = []
         for index in 0..<self.request.completionTokens {
-            text += TokenVocabulary.escapedToken(at: index)
+            text += self.request.escapedToken(at: index)
         }
         var body = Self.prefix(
             id: self.id,

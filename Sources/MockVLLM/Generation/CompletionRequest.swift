@@ -22,6 +22,14 @@ struct CompletionRequest: Sendable, Hashable {
     let promptTokens: Int
     /// The mock-only fault fields of the request (``RequestFaults``).
     var faults = RequestFaults()
+    /// With `--echo`: the escaped pieces of the prompt text, one per generated token (``EchoText``).
+    var echoPieces: [[UInt8]]? = nil
+
+    /// The escaped text of token `index`: the echoed piece, or the vocabulary's.
+    func escapedToken(at index: Int) -> [UInt8] {
+        if let echoPieces { return echoPieces[index] }
+        return TokenVocabulary.escapedToken(at: index)
+    }
 
     /// `mock_header_delay_ms`: a pause before this answer's head.
     var faultHeaderDelay: Duration? { self.faults.headerDelay }
@@ -81,6 +89,13 @@ struct CompletionRequest: Sendable, Hashable {
         switch RequestFaults.parse(configuration: configuration, field: { document[$0] }) {
         case .success(let faults): parsed.faults = faults
         case .failure(let error): return .failure(error)
+        }
+        if configuration.echo {
+            let pieces = EchoText.pieces(of: document, kind: kind, pieces: completionTokens)
+            parsed = CompletionRequest(
+                kind: kind, model: model, stream: stream, includeUsage: parsed.includeUsage,
+                completionTokens: pieces.count, promptTokens: parsed.promptTokens, faults: parsed.faults,
+                echoPieces: pieces)
         }
         return .success(parsed)
     }

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import MockVLLM
+
+@Suite("Echo: answers carry the prompt (--echo)")
+struct EchoTests {
+    private struct Chunk: Decodable {
+        struct Choice: Decodable {
+            struct Delta: Decodable { var content: String? }
+            var delta: Delta?
+            var text: String?
+        }
+        var choices: [Choice]
+    }
+
+    private struct Answer: Decodable {
+        struct Choice: Decodable {
+            struct Message: Decodable { var content: String? }
+            var message: Message?
+            var text: String?
+        }
+        var choices: [Choice]
+    }
+
+    private static let prompt = "Echo me: caf\u{E9} \u{4E16}\u{754C} \u{1F600} \"quoted\"\nback\\slash"
+
+    @Test("a streamed chat answer's deltas join to the last user message, cut at character boundaries")
+    func streamedChat() async throws {
+        let body = try Self.json([
+            "stream": true,
+            "messages": [
+                ["role": "user", "content": "an earlier question"], ["role": "assistant", "content": "an answer"],
+                ["role": "user", "content": Self.prompt],
+            ],
+        ])
+        let response = try await withMockVLLM(configuration: .init(tokens: 5, echo: true)) { port in
+            try await TestClient.post(port: port, body: body)
+        }
+        let events = try #require(BodyText.events(response.body))
+        #expect(events.last == "[DONE]")
+        let deltas = try events.dropLast().map { try JSONDecoder().decode(Chunk.self, from: Data($0.utf8)) }
+            .compactMap { $0.choices.first?.delta?.content }
+        #expect(deltas.count == 6)  // the role chunk's "" and 5 pieces
+        #expect(deltas.joined() == Self.prompt)
+        #expect(deltas.dropFirst().allSatisfy { !$0.isEmpty })
+    }
+
+    @Test("non-streamed chat with text parts, and completions: the prompt comes back whole")
+    func nonStreamed() async throws {
+        let chat = try Self.json([
+            "messages": [["role": "user", "content": [["type": "text", "text": "part one, "], ["type": "text", "text": "part two"]]]]
+        ])
+        let completion = try Self.json(["prompt": Self.prompt, "max_tokens": 2, "stream": true])
+        let (chatAnswer, streamed) = try await withMockVLLM(configuration: .init(echo: true)) { port in
+            (
+                try await TestClient.post(port: port, body: chat),
+                try await TestClient.post(port: port, path: "/v1/completions", body: completion)
+            )
+        }
+        let decoded = try JSONDecoder().decode(Answer.self, from: Data(chatAnswer.body))
+        #expect(decoded.choices.first?.message?.content == "part one, part two")
+        let events = try #require(BodyText.events(streamed.body))
+        let texts = try events.dropLast().map { try JSONDecoder().decode(Chunk.self, from: Data($0.utf8)) }
+            .compactMap { $0.choices.first?.text }
+        #expect(texts.count == 2)  // max_tokens lowers the number of pieces
+        #expect(texts.joined() == Self.prompt)
+    }
+
+    @Test("without --echo the generated tokens are unchanged")
+    func offByDefault() async throws {
+        let body = try Self.json(["messages": [["role": "user", "content": Self.prompt]]])
+        let response = try await withMockVLLM(configuration: .init(tokens: 3)) { port in
+            try await TestClient.post(port: port, body: body)
+        }
+        let decoded = try JSONDecoder().decode(Answer.self, from: Data(response.body))
+        #expect(decoded.choices.first?.message?.content?.contains("Echo me") == false)
+    }
+
+    private static func json(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+}
