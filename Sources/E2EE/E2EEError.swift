@@ -20,6 +20,8 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case mixedHeaders
         case invalidPayloadModel
         case unsupportedEndpoint
+        case invalidBody
+        case unsealableAnswer
     }
 
     /// Whose error vocabulary answers the client.
@@ -39,11 +41,13 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         self.family = family
     }
 
-    /// The HTTP status: every E2EE refusal is a 400 (the replay store at capacity included: the client may retry).
-    package var status: Int { 400 }
+    /// The HTTP status: every E2EE refusal is a 400 (the replay store at capacity included: the client may retry);
+    /// an upstream answer that cannot be sealed is the upstream's fault, a 502 (nothing of it is sent).
+    package var status: Int { self.code == .unsealableAnswer ? 502 : 400 }
 
     /// The OpenAI error envelope's `type`.
     package var type: String {
+        if self.code == .unsealableAnswer { return "server_error" }
         if self.family == .near { return "bad_request" }
         return switch self.code {
         case .headerMissing: "e2ee_header_missing"
@@ -61,6 +65,10 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case .mixedHeaders: "invalid_e2ee_request"
         case .invalidPayloadModel: "e2ee_invalid_payload_model"
         case .unsupportedEndpoint: self.family == .dv ? "invalid_e2ee_request" : "e2ee_unsupported_endpoint"
+        // DV's handler answers a body it cannot read as `invalid_e2ee_request`; ACI's gateway a body that is not
+        // JSON as `e2ee_decryption_failed` (one that is JSON but not an object fails its model check first).
+        case .invalidBody: self.family == .dv ? "invalid_e2ee_request" : "e2ee_decryption_failed"
+        case .unsealableAnswer: "server_error"  // answered above
         }
     }
 
@@ -97,6 +105,8 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case .invalidPayloadModel: "E2EE v2 requires a string top-level model"
         case .unsupportedEndpoint:
             self.family == .dv ? "E2EE is only supported on /v1/chat/completions" : "E2EE is not defined for this endpoint"
+        case .invalidBody: "An E2EE request body must be a JSON object with its encrypted fields where the dialect puts them"
+        case .unsealableAnswer: "The upstream answer could not be encrypted for the client"
         }
     }
 
@@ -117,4 +127,6 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
     package static func mixedHeaders(_ family: Family) -> Self { Self(.mixedHeaders, family) }
     package static func invalidPayloadModel(_ family: Family) -> Self { Self(.invalidPayloadModel, family) }
     package static func unsupportedEndpoint(_ family: Family) -> Self { Self(.unsupportedEndpoint, family) }
+    package static func invalidBody(_ family: Family) -> Self { Self(.invalidBody, family) }
+    package static func unsealableAnswer(_ family: Family) -> Self { Self(.unsealableAnswer, family) }
 }
