@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # signing-proxy image: a release build with the Swift runtime linked statically, on a slim Debian base
-# that matches the build image's distribution (Debian 12 "bookworm"), so the one shared library we link
-# (libsecp256k1) is the same package version at build and run time.
+# that matches the build image's distribution (Debian 12 "bookworm"), so the shared libraries we link
+# (libsecp256k1, and libsodium for E2EE) are the same package versions at build and run time.
 #
 #   docker build -t signing-proxy .
 #   docker run --rm -e MODEL_NAME=tiny -e TOKEN=secret -e DEV=1 -p 8000:8000 signing-proxy
@@ -24,7 +24,7 @@ FROM ${SWIFT_IMAGE} AS build
 
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends pkg-config libsecp256k1-dev \
+    && apt-get -q install -y --no-install-recommends pkg-config libsecp256k1-dev libsodium-dev \
     && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log
 
 WORKDIR /build
@@ -59,7 +59,7 @@ RUN swift build -c release --product signing-proxy --static-swift-stdlib -Xswift
 FROM ${RUNTIME_IMAGE} AS test-doubles
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends libsecp256k1-1 libstdc++6 zlib1g \
+    && apt-get -q install -y --no-install-recommends libsecp256k1-1 libsodium23 libstdc++6 zlib1g \
     && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log
 WORKDIR /doubles
 COPY --from=build /doubles/ /doubles/
@@ -68,12 +68,12 @@ ENV PATH=/doubles:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # ---------------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}
 
-# Runtime libraries only, as ldd lists them for the static-stdlib build: libsecp256k1, libstdc++ and zlib
+# Runtime libraries only, as ldd lists them for the static-stdlib build: libsecp256k1, libsodium, libstdc++ and zlib
 # (the last two already in the slim base; named so they stay), plus CA roots for outbound TLS.
 # bash (in the base) serves the health check; no Python, no curl.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends ca-certificates libsecp256k1-1 libstdc++6 zlib1g \
+    && apt-get -q install -y --no-install-recommends ca-certificates libsecp256k1-1 libsodium23 libstdc++6 zlib1g \
     && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log \
        /var/cache/ldconfig/aux-cache \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin signing-proxy

@@ -71,6 +71,31 @@ let package = Package(
             ],
             swiftSettings: instrumented
         ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "E2EE",
+            dependencies: [
+                "CSodium",
+                "CSecp256k1",
+                "SigningCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: instrumented
+        ),
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: instrumented
+        ),
         .target(
             name: "SigningContract",
             dependencies: [
@@ -124,6 +149,7 @@ let package = Package(
                 "SigningContract",
                 "SigningCrypto",
                 "TDX",
+                "E2EE",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -137,6 +163,8 @@ let package = Package(
                 "SigningCore",
                 "SigningCrypto",
                 "TEE",
+                "E2EE",
+                "RedisClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -27,6 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
             Retry-After. Inline receipts: a request with X-Signing-Receipt: inline gets its signatures in the answer
             (headers, or ": signature" comment lines after a stream's last event); with eager signing every
             non-streamed answer carries them.
+            E2EE: requests whose fields are encrypted for the attested key (the Python proxy's DV v1/v2, NEAR v1/v2,
+            ACI v2; told apart by their headers) are decrypted before vLLM and answered encrypted, event by event for
+            streams; the signature covers the ciphertext sent and received. E2EE_REPLAY_WINDOW_SECONDS (default 300)
+            bounds v2 timestamps and nonce reuse. ACI keys are listed in the report's e2ee_public_keys.
             Keys come from the dstack guest agent; without a reachable agent, serve refuses to start unless --dev is given.
             Routes signed: /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages, /v1/embeddings,
             /v1/rerank, /rerank, /v2/rerank, /v1/score, /score, /pooling, /classify, /v1/audio/transcriptions,

@@ -89,7 +89,7 @@ struct ExchangeStateMachineTests {
             outcome.abandoned = true
             outcome.upstream = upstream
             if let note { outcome.notes.append(note) }
-        case .refuse, .connectUpstream, .releaseUnusedConnection, .sendUpstream, .lookUpSignature, .retryLookup:
+        case .refuse, .connectUpstream, .releaseUnusedConnection, .sendUpstream, .lookUpSignature, .retryLookup, .claimReplay:
             throw Unexpected("\(action) while answering")
         }
     }

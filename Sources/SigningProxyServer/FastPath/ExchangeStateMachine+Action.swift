@@ -1,3 +1,4 @@
+import E2EE
 import NIOCore
 import NIOHTTP1
 
@@ -17,6 +18,8 @@ extension ExchangeStateMachine {
         /// A connection arrived for an exchange that ended meanwhile: back to the pool, untouched.
         case releaseUnusedConnection
         case sendUpstream(HTTPRequestHead, body: ByteBuffer?)
+        /// Claim the encrypted request's nonce in the replay store and report ``replayClaimed(_:)``.
+        case claimReplay(E2EEExchange)
         /// Look the record up: answer it with ``signatureAnswered(_:)``, or, when `mayWait` and it is
         /// still being published, report ``signaturePending()``.
         case lookUpSignature(chatID: String, algorithm: String?, mayWait: Bool)
@@ -97,5 +100,7 @@ extension ExchangeStateMachine {
         case cutMidStream(String)
         case silentMidStream
         case clientLeft
+        /// An E2EE answer that could not be encrypted: withheld.
+        case unsealable
     }
 }

@@ -1,3 +1,4 @@
+import E2EE
 import NIOCore
 import NIOHTTP1
 import SigningCore
@@ -42,6 +43,8 @@ struct ExchangeStateMachine {
         /// The request's top-level `model`, which picks the backend.
         var model: String?
         var retried = false
+        /// An encrypted request's dialect and keys, which seal its answer (docs/E2EE.md).
+        var e2ee: E2EEExchange?
     }
 
     /// A whole upstream answer being gathered: a non-streamed answer, an error answer or the models list.
@@ -51,6 +54,8 @@ struct ExchangeStateMachine {
         var contentType: String?
         var keepAlive: Bool
         var requestHash: String
+        /// Seals a 200 answer before it is hashed and sent.
+        var e2ee: E2EEExchange?
     }
 
     /// An event stream being relayed.
@@ -63,6 +68,8 @@ struct ExchangeStateMachine {
         var requestHash: String
         /// The client connection closes after the stream (its head says so).
         var close: Bool
+        /// An encrypted request's answer is sealed event by event before it is hashed and relayed.
+        var sealer: E2EEStreamSealer?
     }
 
     private enum State {
@@ -71,6 +78,8 @@ struct ExchangeStateMachine {
         case lookingUp(chatID: String, algorithm: String?, deadline: NIODeadline, delay: TimeAmount)
         /// The looked-up record is being published (its answer's last bytes are being written): asked again later.
         case awaitingRecord(chatID: String, algorithm: String?, deadline: NIODeadline, delay: TimeAmount)
+        /// An encrypted request's fields are open; its nonce is being claimed (DV v2, ACI v2).
+        case claimingReplay(Outgoing)
         case connecting(Outgoing)
         /// The request is sent on a connection that was idle in the pool (`reused`) or fresh.
         case awaitingHead(Outgoing, reused: Bool)
@@ -85,16 +94,23 @@ struct ExchangeStateMachine {
     private let head: HTTPRequestHead
     private let settings: Settings
     private var state: State
+    /// An encrypted request's checked headers, or the refusal they earned; nil for plaintext.
+    private let e2ee: Result<E2EEExchange, OpenAIError>?
 
     /// How long a lookup waits for a record that is being published.
     static let publicationWait = TimeAmount.seconds(2)
 
     /// - Parameter authentication: why the caller is refused before anything else (nil: accepted): a
     ///   proxied route's authentication, or any route's rate limit.
-    init(route: FastPathServices.Route, head: HTTPRequestHead, settings: Settings, authentication: OpenAIError?) {
+    /// - Parameter e2ee: a proxied request's E2EE headers, checked (docs/E2EE.md, Dispatch); nil without any.
+    init(
+        route: FastPathServices.Route, head: HTTPRequestHead, settings: Settings, authentication: OpenAIError?,
+        e2ee: Result<E2EEExchange, OpenAIError>? = nil
+    ) {
         self.route = route
         self.head = head
         self.settings = settings
+        self.e2ee = e2ee
         self.state = .readingRequest(Reading(rejection: authentication))
     }
 
@@ -201,19 +217,38 @@ struct ExchangeStateMachine {
         case .proxied(let proxied):
             let checked: (requestHash: String, model: String?)
             do {
-                checked = try Self.check(reading, of: proxied, head: head)
+                checked = try Self.check(reading, of: proxied, head: head, e2ee: e2ee)
             } catch {
                 return respond(error, note: .rejected)
             }
-            state = .connecting(Outgoing(body: reading.body, requestHash: checked.requestHash, model: checked.model))
-            return .connectUpstream(fresh: false, model: checked.model)
+            guard case .success(var exchange) = e2ee else {
+                state = .connecting(Outgoing(body: reading.body, requestHash: checked.requestHash, model: checked.model))
+                return .connectUpstream(fresh: false, model: checked.model)
+            }
+            // vLLM gets the plaintext; the hash above covers the ciphertext received (docs/E2EE.md).
+            let plaintext: [UInt8]
+            do {
+                plaintext = try exchange.openRequest(Array((reading.body ?? ByteBuffer()).readableBytesView))
+            } catch {
+                return respond(OpenAIError(e2ee: error), note: .rejected)
+            }
+            let outgoing = Outgoing(
+                body: ByteBuffer(bytes: plaintext), requestHash: checked.requestHash, model: checked.model, e2ee: exchange)
+            switch exchange.context {
+            case .dv, .aci:
+                state = .claimingReplay(outgoing)
+                return .claimReplay(exchange)
+            case .near, .legacyV1:
+                state = .connecting(outgoing)
+                return .connectUpstream(fresh: false, model: checked.model)
+            }
         }
     }
 
     /// The request checks of docs/API.md, Completions, in the order the Python proxy applies them.
     /// - Returns: the request hash of a signed route ("" for an unsigned one), and the request's `model`.
     private static func check(
-        _ reading: Reading, of proxied: ProxyRoute, head: HTTPRequestHead
+        _ reading: Reading, of proxied: ProxyRoute, head: HTTPRequestHead, e2ee: Result<E2EEExchange, OpenAIError>?
     ) throws(OpenAIError) -> (requestHash: String, model: String?) {
         if let rejection = reading.rejection { throw rejection }
         var model: String?
@@ -235,8 +270,9 @@ struct ExchangeStateMachine {
         {
             throw OpenAIError.invalidReceiptRequest
         }
-        // An encrypted request can be neither read by vLLM nor forwarded in the clear.
-        if e2eeHeaders.contains(where: { head.headers.contains(name: $0) }) { throw OpenAIError.e2eeUnsupported }
+        // An encrypted request whose headers no dialect accepts is never forwarded, not even in the clear.
+        if case .failure(let refusal) = e2ee { throw refusal }
+        if e2ee == nil, carriesE2EE(head.headers) { throw OpenAIError.e2eeUnsupported }
         guard proxied.isSigned else { return ("", model) }
         // Every caller that passed authentication holds a TOKEN token and is privileged (docs/API.md, `X-Request-Hash`).
         return (try requestHashOverride(head.headers.first(name: "x-request-hash")) ?? reading.digest.finalizeHex(), model)
@@ -244,9 +280,16 @@ struct ExchangeStateMachine {
 
     private static let modelPath = [Array("model".utf8)]
 
-    private static let e2eeHeaders = [
+    /// The names that make a request an E2EE one (docs/E2EE.md, Dispatch).
+    private static let e2eeHeaderNames = [
         "X-Signing-Algo", "X-Client-Pub-Key", "X-Model-Pub-Key", "X-E2EE-Version", "X-E2EE-Nonce", "X-E2EE-Timestamp",
+        "X-Encryption-Version", "X-Encrypt-All-Fields",
     ]
+
+    /// Whether any E2EE header is present; compared without allocating, so a plaintext request pays little.
+    static func carriesE2EE(_ headers: HTTPHeaders) -> Bool {
+        e2eeHeaderNames.contains { headers.contains(name: $0) }
+    }
 
     /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (docs/API.md, `X-Request-Hash`).
     static func requestHashOverride(_ raw: String?) throws(OpenAIError) -> String? {
@@ -282,6 +325,17 @@ struct ExchangeStateMachine {
         case .success(let body): return respond(status: 200, body: body)
         case .failure(let error): return respond(error)
         }
+    }
+
+    // MARK: E2EE
+
+    /// The encrypted request's nonce was claimed (nil), or refused: spent already, or the store is full.
+    mutating func replayClaimed(_ refusal: OpenAIError?) -> Action {
+        guard case .claimingReplay(let outgoing) = state else { return .none }
+        state = .modifying
+        if let refusal { return respond(refusal, note: .rejected) }
+        state = .connecting(outgoing)
+        return .connectUpstream(fresh: false, model: outgoing.model)
     }
 
     // MARK: Upstream
@@ -348,7 +402,8 @@ struct ExchangeStateMachine {
         }
         let contentType = response.headers.first(name: "content-type")
         var collecting = Collecting(
-            status: status, body: nil, contentType: nil, keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash)
+            status: status, body: nil, contentType: nil, keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash,
+            e2ee: status == 200 ? outgoing.e2ee : nil)
         guard case .proxied(let proxied) = route else {
             state = .collecting(collecting)
             return .none
@@ -364,11 +419,16 @@ struct ExchangeStateMachine {
         }
         // HTTP/1.0 has no chunked encoding: its stream ends when the connection does.
         let close = closeAfterResponse || (head.version.major == 1 && head.version.minor == 0)
+        var headers = Self.streamHeaders(close: close)
+        if let exchange = outgoing.e2ee {
+            for header in exchange.responseHeaders { headers.add(name: header.name, value: header.value) }
+        }
         state = .streaming(
             Streaming(
                 stream: StreamingExchange(grammar: proxied.streamGrammar),
-                pendingHead: HTTPResponseHead(version: head.version, status: .ok, headers: Self.streamHeaders(close: close)),
-                keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash, close: close))
+                pendingHead: HTTPResponseHead(version: head.version, status: .ok, headers: headers),
+                keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash, close: close,
+                sealer: outgoing.e2ee?.streamSealer()))
         return .note(.streaming)
     }
 
@@ -377,7 +437,23 @@ struct ExchangeStateMachine {
         switch state {
         case .streaming(var streaming):
             state = .modifying
-            guard case .forward(let forwarded) = streaming.stream.consume(buffer) else {
+            var relayed = buffer
+            if streaming.sealer != nil {
+                // Sealed before it is hashed: the signature covers the bytes the client gets.
+                do {
+                    let sealed = try buffer.withUnsafeReadableBytes { bytes in
+                        Result { () throws(E2EEError) in try streaming.sealer!.consume(bytes) }
+                    }.get()
+                    guard !sealed.isEmpty else {
+                        state = .streaming(streaming)
+                        return .none
+                    }
+                    relayed = ByteBuffer(bytes: sealed)
+                } catch {
+                    return unsealable(streaming)
+                }
+            }
+            guard case .forward(let forwarded) = streaming.stream.consume(relayed) else {
                 state = .streaming(streaming)
                 return .none
             }
@@ -409,7 +485,19 @@ struct ExchangeStateMachine {
         switch state {
         case .streaming(var streaming):
             state = .modifying
-            return finishStream(&streaming)
+            var rest: ByteBuffer?
+            if streaming.sealer != nil {
+                // A last line without its newline: sealed like any other (or refused if it cannot be).
+                do {
+                    let sealed = try streaming.sealer!.finish()
+                    if !sealed.isEmpty, case .forward(let forwarded) = streaming.stream.consume(ByteBuffer(bytes: sealed)) {
+                        rest = forwarded
+                    }
+                } catch {
+                    return unsealable(streaming)
+                }
+            }
+            return finishStream(&streaming, rest: rest)
         case .collecting(let collecting):
             state = .modifying
             return finishCollected(collecting)
@@ -433,7 +521,7 @@ struct ExchangeStateMachine {
         case .connecting, .awaitingHead, .collecting, .streaming:
             // Nothing of the answer reached the client yet: it gets the 502 envelope.
             return respond(.upstreamUnavailable, upstream: .drop, note: .upstreamUnavailable(description ?? "connection closed"))
-        case .readingRequest, .lookingUp, .awaitingRecord, .done, .modifying:
+        case .readingRequest, .claimingReplay, .lookingUp, .awaitingRecord, .done, .modifying:
             return .none
         }
     }
@@ -446,7 +534,7 @@ struct ExchangeStateMachine {
             return .abandon(upstream: .drop, note: .silentMidStream)
         case .awaitingHead, .collecting, .streaming:
             return respond(.upstreamTimeout, upstream: .drop, note: .upstreamTimeout)
-        case .readingRequest, .connecting, .lookingUp, .awaitingRecord, .done, .modifying:
+        case .readingRequest, .claimingReplay, .connecting, .lookingUp, .awaitingRecord, .done, .modifying:
             return .none
         }
     }
@@ -465,7 +553,7 @@ struct ExchangeStateMachine {
         switch state {
         case .done:
             return .none
-        case .readingRequest, .lookingUp, .awaitingRecord:
+        case .readingRequest, .claimingReplay, .lookingUp, .awaitingRecord:
             state = .done
             return .abandon(upstream: .drop, note: nil)
         case .connecting, .awaitingHead, .collecting, .streaming, .modifying:
@@ -486,7 +574,18 @@ struct ExchangeStateMachine {
         return headers
     }
 
-    private mutating func finishStream(_ streaming: inout Streaming) -> Action {
+    /// An answer that cannot be encrypted is never sent in the clear: a 502 if nothing was written yet,
+    /// otherwise the stream is cut, unsigned.
+    private mutating func unsealable(_ streaming: Streaming) -> Action {
+        if streaming.pendingHead != nil {
+            return respond(.e2eeAnswerUnsealable, upstream: .drop, note: .unsealable)
+        }
+        state = .done
+        return .abandon(upstream: .drop, note: .unsealable)
+    }
+
+    /// - Parameter rest: relayed bytes that came with the upstream's end (a sealed last line).
+    private mutating func finishStream(_ streaming: inout Streaming, rest: ByteBuffer? = nil) -> Action {
         state = .done
         let receipt: Receipt
         if case .proxied(let proxied) = route, !proxied.isSigned {
@@ -502,13 +601,25 @@ struct ExchangeStateMachine {
         } else {
             receipt = .unsigned(.cut)
         }
+        var held = streaming.stream.takeHeld()
+        if let rest { held.insert(rest, at: 0) }
         return .finishStream(
-            head: streaming.pendingHead, held: streaming.stream.takeHeld(), receipt: receipt,
+            head: streaming.pendingHead, held: held, receipt: receipt,
             upstream: .release(reusable: streaming.keepAlive), close: streaming.close)
     }
 
     private mutating func finishCollected(_ collecting: Collecting) -> Action {
-        let body = collecting.body ?? ByteBuffer()
+        var body = collecting.body ?? ByteBuffer()
+        var headers: [(name: String, value: String)] = []
+        if let exchange = collecting.e2ee {
+            // Sealed before it is hashed and sent; never sent in the clear (docs/E2EE.md).
+            do {
+                body = ByteBuffer(bytes: try exchange.sealResponse(Array(body.readableBytesView)))
+            } catch {
+                return respond(.e2eeAnswerUnsealable, upstream: .release(reusable: collecting.keepAlive), note: .unsealable)
+            }
+            headers = exchange.responseHeaders
+        }
         let status = collecting.status
         let upstream = UpstreamDisposal.release(reusable: collecting.keepAlive)
         switch route {
@@ -532,7 +643,7 @@ struct ExchangeStateMachine {
                 }
                 return respond(.upstreamUnavailable, upstream: upstream, note: .upstreamNotJSON)
             }
-            guard proxied.isSigned else { return respond(status: 200, body: body, upstream: upstream) }
+            guard proxied.isSigned else { return respond(status: 200, body: body, headers: headers, upstream: upstream) }
             // Signed before the response is written, visible once it is, so an eager client never gets a 404.
             let receipt: Receipt
             if let chatID = body.withUnsafeReadableBytes({ TopLevelIDExtractor.usableString(scan.member, in: $0) }) {
@@ -542,7 +653,7 @@ struct ExchangeStateMachine {
             } else {
                 receipt = .unsigned(.noID)
             }
-            return respond(status: 200, body: body, receipt: receipt, upstream: upstream)
+            return respond(status: 200, body: body, headers: headers, receipt: receipt, upstream: upstream)
         case .wrongMethod, .signature, .redirect, .notServed:
             return respond(.methodNotAllowed, upstream: upstream)
         }
@@ -562,7 +673,8 @@ struct ExchangeStateMachine {
     /// A whole answer with its length (JSON unless `contentType` says otherwise); ends the exchange.
     private mutating func respond(
         status: Int, body: ByteBuffer, contentType: String? = nil, location: String? = nil, retryAfter: Int? = nil,
-        receipt: Receipt = .none, upstream: UpstreamDisposal = .keep, note: Note? = nil
+        headers: [(name: String, value: String)] = [], receipt: Receipt = .none, upstream: UpstreamDisposal = .keep,
+        note: Note? = nil
     ) -> Action {
         state = .done
         var responseHead = Self.jsonHead(
@@ -570,6 +682,7 @@ struct ExchangeStateMachine {
         if let contentType { responseHead.headers.replaceOrAdd(name: "Content-Type", value: contentType) }
         if let location { responseHead.headers.add(name: "Location", value: location) }
         if let retryAfter { responseHead.headers.add(name: "Retry-After", value: String(retryAfter)) }
+        for header in headers { responseHead.headers.add(name: header.name, value: header.value) }
         // A HEAD answer carries the headers only.
         let response = Response(head: responseHead, body: head.method == .HEAD ? nil : body, close: closeAfterResponse, receipt: receipt)
         return .respond(response, upstream: upstream, note: note)

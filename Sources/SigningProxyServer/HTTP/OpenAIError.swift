@@ -76,7 +76,10 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
     package static let invalidRequestHash = OpenAIError(
         status: .badRequest, type: "bad_request", message: "X-Request-Hash must be 64 hex characters")
     package static let e2eeUnsupported = OpenAIError(
-        status: .badRequest, type: "invalid_e2ee_request", message: "E2EE is not supported by this proxy")
+        status: .badRequest, type: "invalid_e2ee_request", message: "E2EE is not available on this proxy")
+    /// A 200 answer to an encrypted request that could not be encrypted: withheld rather than sent in the clear.
+    package static let e2eeAnswerUnsealable = OpenAIError(
+        status: .badGateway, type: "e2ee_encryption_failed", message: "The upstream answer could not be encrypted")
     package static let invalidSigningAlgo = OpenAIError(
         status: .badRequest, type: "invalid_signing_algo",
         message: "Invalid signing algorithm. Must be 'ed25519' or 'ecdsa'")

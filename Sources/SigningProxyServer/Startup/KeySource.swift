@@ -30,7 +30,7 @@ package enum KeySource {
                 agent: nil, keys: keys, info: nil, modelName: configuration.modelName, gpu: gpu,
                 tlsCertificateFingerprint: fingerprint, mode: .dev,
                 cacheTTL: configuration.attestationCacheTTL, maxPending: configuration.attestationMaxPending,
-                logger: logger
+                logger: logger, e2eePublicKeys: try e2eeKeys(keys, configuration: configuration)
             )
             return Resolved(keys: keys, attestation: service)
         }
@@ -71,9 +71,18 @@ package enum KeySource {
             agent: agent, keys: loaded.keys, info: loaded.info, modelName: configuration.modelName, gpu: gpu,
             tlsCertificateFingerprint: fingerprint, mode: detected,
             cacheTTL: configuration.attestationCacheTTL, maxPending: configuration.attestationMaxPending,
-            logger: logger
+            logger: logger, e2eePublicKeys: try e2eeKeys(loaded.keys, configuration: configuration)
         )
         return Resolved(keys: loaded.keys, attestation: service)
+    }
+
+    /// The E2EE keys reports publish (docs/E2EE.md, Keys).
+    static func e2eeKeys(_ keys: SigningKeys, configuration: ProxyConfiguration) throws -> [E2EEPublicKeyEntry] {
+        do {
+            return try E2EEKeyring(keys: keys, window: configuration.e2eeReplayWindow).publicKeyEntries
+        } catch {
+            throw ConfigurationError.refused("cannot derive the E2EE keys from the signing keys: \(error)")
+        }
     }
 
     static func gpuProvider(configuration: ProxyConfiguration, logger: Logger) -> any GPUEvidenceProvider {

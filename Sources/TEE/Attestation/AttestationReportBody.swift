@@ -16,6 +16,8 @@ enum AttestationReportBody {
         var tlsCertificateFingerprint: String?
         var keyProvenance: KeyProvenance?
         var mode: AttestationMode
+        /// The keys E2EE clients encrypt to (empty: the member is left out).
+        var e2eePublicKeys: [E2EEPublicKeyEntry] = []
     }
 
     /// `{<fields>, "all_attestations": [{<fields>}]}`: the inner copy is the same object without the array.
@@ -43,6 +45,9 @@ enum AttestationReportBody {
             object.raw("key_provenance", provenanceJSON(provenance, fallbackAppID: fields.info.appID))
         }
         object.string("mode", fields.mode.rawValue)
+        if !fields.e2eePublicKeys.isEmpty {
+            object.raw("e2ee_public_keys", E2EEPublicKeyEntry.json(fields.e2eePublicKeys))
+        }
         if let status = gpuStatusJSON(fields.gpuStatus) {
             object.raw("gpu_evidence", status)
         }

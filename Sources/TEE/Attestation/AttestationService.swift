@@ -36,6 +36,7 @@ package final class AttestationService: Sendable {
 
     private let agent: (any DstackAgent)?
     private let keys: SigningKeys
+    private let e2eePublicKeys: [E2EEPublicKeyEntry]
     private let modelName: String
     private let gpu: any GPUEvidenceProvider
     private let tlsCertificateFingerprint: [UInt8]?
@@ -54,6 +55,7 @@ package final class AttestationService: Sendable {
     ///   - cacheTTL: lifetime of nonce-less reports; at least 2 s.
     ///   - maxPending: fresh reports allowed to run at once; at least 1.
     ///   - now: the clock for cache expiry (tests move it by hand).
+    ///   - e2eePublicKeys: the keys E2EE clients encrypt to, listed in every report.
     package init(
         agent: (any DstackAgent)?,
         keys: SigningKeys,
@@ -65,10 +67,12 @@ package final class AttestationService: Sendable {
         cacheTTL: Duration,
         maxPending: Int,
         logger: Logger,
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        e2eePublicKeys: [E2EEPublicKeyEntry] = []
     ) {
         self.agent = agent
         self.keys = keys
+        self.e2eePublicKeys = e2eePublicKeys
         self.modelName = modelName
         self.gpu = gpu
         self.tlsCertificateFingerprint = tlsCertificateFingerprint
@@ -266,7 +270,8 @@ package final class AttestationService: Sendable {
             tlsCertificateFingerprint: fingerprint.map { Hex.encode($0) },
             // Development keys never carry provenance, and must not look as if they did.
             keyProvenance: keys.origin == .dev ? nil : provenance,
-            mode: mode
+            mode: mode,
+            e2eePublicKeys: e2eePublicKeys
         )
     }
 
