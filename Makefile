@@ -83,8 +83,9 @@ fuzz-smoke: fuzz-build
 bench-build: deps
 	$(SWIFT) build --package-path benchmarks
 
-## bench: release binaries, nginx-light when missing, then the load harness (benchmarks/results/latest.json).
-## BENCH_ARGS passes options to the harness, e.g. BENCH_ARGS="--rounds 1 --open-streams 1000".
+## bench: release binaries, nginx-light when missing, then the load harness (benchmarks/results/latest.json),
+## the shared receipt store on and off included (redis-server from deps, on a free loopback port, stopped after).
+## BENCH_ARGS passes options to the harness, e.g. BENCH_ARGS="--rounds 1 --open-streams 1000" or "--store-only".
 bench: deps
 	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
 	  echo "installing: nginx-light (its service is not started)"; \
@@ -99,7 +100,9 @@ bench: deps
 	$(SWIFT) build -c release --product mock-vllm
 	$(SWIFT) build --package-path benchmarks -c release --product load-harness
 	benchmarks/.build/release/load-harness --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" \
-	  --nginx "$$(command -v nginx || echo /usr/sbin/nginx)" --output benchmarks/results/latest.json $(BENCH_ARGS)
+	  --nginx "$$(command -v nginx || echo /usr/sbin/nginx)" \
+	  --redis-server "$$(command -v redis-server || echo /usr/bin/redis-server)" \
+	  --output benchmarks/results/latest.json $(BENCH_ARGS)
 
 ## chaos-build: the release signing-proxy and mock-vllm, and the chaos tool (benchmarks package).
 chaos-build: deps

@@ -16,7 +16,8 @@ struct LoadHarness: AsyncParsableCommand {
             each, and one nginx with a server block for each; everything on 127.0.0.1. Every phase runs its \
             targets in rounds, in a rotating order, so drift on a shared machine hits all three alike. One more \
             signing-proxy with SIGNING_MODE=lazy, in front of the fast upstream, joins the c=64 and \
-            /v1/signature phases, so both signing modes are reported.
+            /v1/signature phases, so both signing modes are reported. With a redis-server, the shared receipt \
+            store is measured on and off in back-to-back pairs, in both signing modes.
             """
     )
 
@@ -87,6 +88,15 @@ struct LoadHarness: AsyncParsableCommand {
     @Option(help: "Seconds per route, target and round, c=1 streamed-routes phase (chat, Responses, Messages).")
     var routeSeconds = 2.0
 
+    @Option(help: "redis-server binary for the shared receipt store phase (store on and off); 'none' skips it.")
+    var redisServer = "/usr/bin/redis-server"
+
+    @Option(help: "Back-to-back pairs (store off, store on) per signing mode in the shared receipt store phase.")
+    var storePairs = 4
+
+    @Flag(help: "Run only the shared receipt store phase (store on and off); the other phases' fields are then zero or empty, and no goal is judged.")
+    var storeOnly = false
+
     @Flag(help: "Run only the streamed-routes phase (chat, Responses and Messages streams); skips crypto, c=1, c=64, paced chat, signature and memory phases, whose JSON fields are then zero or empty.")
     var streamsOnly = false
 
@@ -110,6 +120,9 @@ struct LoadHarness: AsyncParsableCommand {
             throw ValidationError("tokens must be 1...4096")
         }
         guard (64...1_000_000).contains(signatureIDs) else { throw ValidationError("--signature-ids must be 64...1000000") }
+        guard (1...20).contains(storePairs) else { throw ValidationError("--store-pairs must be 1...20") }
+        guard !(storeOnly && streamsOnly) else { throw ValidationError("--store-only and --streams-only exclude each other") }
+        guard !storeOnly || redisServer != "none" else { throw ValidationError("--store-only needs --redis-server") }
         guard (1...8).contains(clientThreads) else { throw ValidationError("--client-threads must be 1...8") }
         guard !openStreamCounts.isEmpty, openStreamCounts.allSatisfy({ (1...100_000).contains($0) }) else {
             throw ValidationError("--open-streams: comma-separated counts 1...100000")
@@ -129,6 +142,10 @@ struct LoadHarness: AsyncParsableCommand {
         if let nginxPath, !FileManager.default.isExecutableFile(atPath: nginxPath) {
             throw HarnessError.missing("\(nginxPath) (install nginx-light, or pass --nginx none)")
         }
+        let redisPath: String? = redisServer == "none" || streamsOnly ? nil : redisServer
+        if let redisPath, !FileManager.default.isExecutableFile(atPath: redisPath) {
+            throw HarnessError.missing("\(redisPath) (install redis-server, or pass --redis-server none)")
+        }
         for binary in ["signing-proxy", "mock-vllm"] where !FileManager.default.isExecutableFile(atPath: "\(binDir)/\(binary)") {
             throw HarnessError.missing("\(binDir)/\(binary) (swift build -c release --product \(binary))")
         }
@@ -136,10 +153,10 @@ struct LoadHarness: AsyncParsableCommand {
         log("machine: \(machine.cpuModel), \(machine.logicalCPUs) CPUs, load \(machine.loadAverageAtStart)")
 
         let crypto: CryptoBaseline
-        if streamsOnly {
+        if streamsOnly || storeOnly {
             crypto = CryptoBaseline(
                 sha256MBps200B: 0, sha256MBps1MiB: 0, secp256k1SignaturesPerSecond: 0, exchangeSignaturesPerSecond: 0,
-                opensslSpeed: "not measured (--streams-only)")
+                opensslSpeed: "not measured (\(streamsOnly ? "--streams-only" : "--store-only"))")
         } else {
             log("crypto baselines (\(cryptoSeconds) s each) and openssl speed")
             crypto = CryptoBaseline.measure(seconds: cryptoSeconds)
@@ -152,7 +169,8 @@ struct LoadHarness: AsyncParsableCommand {
             try await servers.start(
                 fastTokens: fastTokens, pacedDelayMs: pacedDelayMs, pacedTokens: pacedTokens,
                 holdDelayMs: holdDelayMs, nginx: nginxPath, fileLimit: fileLimit)
-            let report = try await measure(servers: servers, group: group, crypto: crypto, machine: machine, fileLimit: fileLimit)
+            let report = try await measure(
+                servers: servers, group: group, crypto: crypto, machine: machine, fileLimit: fileLimit, redisServer: redisPath)
             var final = report
             final.durationSeconds = Self.seconds(ContinuousClock.now - began)
             final.machine.loadAverageAtEnd = MachineDescription.loadAverage()
@@ -173,9 +191,19 @@ struct LoadHarness: AsyncParsableCommand {
         group: MultiThreadedEventLoopGroup,
         crypto: CryptoBaseline,
         machine: MachineDescription,
-        fileLimit: Int
+        fileLimit: Int,
+        redisServer: String?
     ) async throws -> HarnessReport {
         let driver = LoadDriver(group: group)
+        if storeOnly, let redisServer {
+            try await Task.sleep(for: .seconds(1))
+            log("shared receipt store on and off (\(storePairs) pairs per signing mode)")
+            let store = try await sharedStore(driver: driver, servers: servers, group: group, redisServer: redisServer)
+            var report = try await streamsOnlyReport(
+                driver: driver, servers: servers, group: group, crypto: crypto, machine: machine, fileLimit: fileLimit, runRoutes: false)
+            report.sharedStore = store
+            return report
+        }
         if streamsOnly {
             try await Task.sleep(for: .seconds(1))
             return try await streamsOnlyReport(driver: driver, servers: servers, group: group, crypto: crypto, machine: machine, fileLimit: fileLimit)
@@ -237,6 +265,12 @@ struct LoadHarness: AsyncParsableCommand {
             }
         }
 
+        var store: SharedStoreFigures?
+        if let redisServer {
+            log("phase 2b/5: shared receipt store (Redis) on and off, \(storePairs) back-to-back pairs per signing mode, c=1 and c=\(throughputConcurrency)")
+            store = try await sharedStore(driver: driver, servers: servers, group: group, redisServer: redisServer)
+        }
+
         // Streams start spread over one stream's length (and the first length is not recorded), so
         // requests arrive one by one as in a steady state, not as a burst every stream length.
         let streamLength = Duration.milliseconds(pacedDelayMs * pacedTokens)
@@ -284,28 +318,31 @@ struct LoadHarness: AsyncParsableCommand {
             }
         }
 
-        return ReportBuilder(
+        var report = ReportBuilder(
             machine: machine, settings: settings(fileLimit: fileLimit), crypto: crypto, figures: figures,
             signatures: signatures, lazySignatures: lazySignatures, memory: memory, verification: verification,
             decomposition: decomposition.mapValues { $0.mapValues { Percentiles($0.latencies) } },
             streamedRoutes: routes
         ).build()
+        report.sharedStore = store
+        return report
     }
 
     /// `--streams-only`: the streamed-routes phase alone; the other phases' fields stay zero or empty and
-    /// no goal is judged.
+    /// no goal is judged. `--store-only` (`runRoutes` false): not even that phase.
     private func streamsOnlyReport(
         driver: LoadDriver, servers: Servers, group: MultiThreadedEventLoopGroup, crypto: CryptoBaseline,
-        machine: MachineDescription, fileLimit: Int
+        machine: MachineDescription, fileLimit: Int, runRoutes: Bool = true
     ) async throws -> HarnessReport {
-        let routes = try await streamedRoutes(driver: driver, servers: servers, group: group)
+        let routes = runRoutes ? try await streamedRoutes(driver: driver, servers: servers, group: group) : nil
+        let option = runRoutes ? "--streams-only" : "--store-only"
         let skipped = SignatureLookupFigures(
-            signingMode: "not measured (--streams-only)", ids: 0, lookupsPerSecondC64: 0, repeatLookupsPerSecondC64: nil,
+            signingMode: "not measured (\(option))", ids: 0, lookupsPerSecondC64: 0, repeatLookupsPerSecondC64: nil,
             rawSecp256k1PerCore: 0, ratioToRawSigningRate: 0, errors: 0)
         var report = ReportBuilder(
             machine: machine, settings: settings(fileLimit: fileLimit), crypto: crypto, figures: [:],
             signatures: skipped, lazySignatures: skipped, memory: [:],
-            verification: VerificationFigures(exchanges: 0, signaturesVerified: 0, detail: "not run (--streams-only)"),
+            verification: VerificationFigures(exchanges: 0, signaturesVerified: 0, detail: "not run (\(option))"),
             decomposition: [:], streamedRoutes: routes
         ).build()
         report.goals = []
@@ -407,7 +444,8 @@ struct LoadHarness: AsyncParsableCommand {
             "fastTokens": "\(fastTokens)", "warmUpSeconds": "\(warmUpSeconds)", "signatureIDs": "\(signatureIDs)",
             "openStreams": openStreams, "holdDelayMs": "\(holdDelayMs)", "clientThreads": "\(clientThreads)",
             "openFileLimit": "\(fileLimit)", "signingMode": "eager", "routeSeconds": "\(routeSeconds)",
-            "phases": streamsOnly ? "streamed routes only (--streams-only)" : "all",
+            "phases": streamsOnly ? "streamed routes only (--streams-only)" : storeOnly ? "shared receipt store only (--store-only)" : "all",
+            "redisServer": redisServer, "storePairs": "\(storePairs)",
             "lazySigningTarget": "\(Servers.signingProxyLazy): SIGNING_MODE=lazy, fast upstream, c=1, c=64 and /v1/signature phases only",
         ]
     }

@@ -4,7 +4,8 @@ import NIOCore
 
 /// The processes under test: three mock-vllm upstreams, a signing-proxy in front of each, one more
 /// signing-proxy with `SIGNING_MODE=lazy` in front of the fast upstream, and one nginx with a server block
-/// for each upstream.
+/// for each upstream. With a shared receipt store: one redis-server and two more proxies (eager and lazy)
+/// in front of the fast upstream that write their records to it.
 final class Servers: @unchecked Sendable {
     // Started and stopped from the harness's main task only.
 
@@ -23,6 +24,10 @@ final class Servers: @unchecked Sendable {
     /// `SIGNING_MODE=lazy`, fast upstream only: measured in the c=64 and `/v1/signature` phases.
     static let signingProxyLazy = "signing-proxy-lazy"
     static let nginx = "nginx"
+    /// The same as `signingProxy` and `signingProxyLazy` (fast upstream), with the shared receipt store on
+    /// (`REDIS_HOST`, `REDIS_PORT`): measured in the shared-store phase only.
+    static let signingProxyRedis = "signing-proxy-redis"
+    static let signingProxyLazyRedis = "signing-proxy-lazy-redis"
     static let token = "bench-token"
 
     let directory: String
@@ -32,6 +37,8 @@ final class Servers: @unchecked Sendable {
     private var lazyProxy: ChildProcess?
     private var nginxProcess: ChildProcess?
     private var nginxPorts: [Int] = []
+    private(set) var redis: ChildProcess?
+    private var redisProxies: [String: ChildProcess] = [:]
 
     init(directory: String, binDir: String) {
         self.directory = directory
@@ -97,6 +104,43 @@ final class Servers: @unchecked Sendable {
         }
     }
 
+    /// redis-server on a free loopback port (no persistence), and an eager and a lazy proxy in front of the
+    /// fast upstream writing to it; both with one development key seed, as replicas of one app share keys.
+    func startSharedStore(redisServer: String) async throws {
+        let port = try PortProbe.freePort()
+        let redis = try ChildProcess(
+            name: "redis-server", executable: redisServer,
+            arguments: [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--dir", directory, "--logfile", "",
+            ],
+            logPath: "\(directory)/redis.log")
+        self.redis = redis
+        try await redis.waitForListening(port: port, timeout: .seconds(30))
+        var environment = ProcessInfo.processInfo.environment
+        environment["LOG_LEVEL"] = "info"
+        environment["LOG_FORMAT"] = "text"
+        environment["REDIS_HOST"] = "127.0.0.1"
+        environment["REDIS_PORT"] = "\(port)"
+        environment["DEV_KEY_SEED"] = "bench-shared-store"
+        for (name, mode) in [(Self.signingProxyRedis, "eager"), (Self.signingProxyLazyRedis, "lazy")] {
+            environment["SIGNING_MODE"] = mode
+            let proxy = try startProxy(
+                name: "signing-proxy \(mode) with Redis (fast)", upstreamPort: mocks[Upstream.fast.rawValue].port,
+                environment: environment, logPath: "\(directory)/proxy-\(mode)-redis-fast.log")
+            redisProxies[name] = proxy
+            try await proxy.waitForPort(pattern: #"port=(\d+)"#, timeout: .seconds(30))
+        }
+    }
+
+    /// Stops the proxies with the shared store, then redis-server (the later phases run without them).
+    func stopSharedStore() async {
+        for process in redisProxies.values { await process.stop() }
+        redisProxies = [:]
+        if let redis { await redis.stop() }
+        redis = nil
+    }
+
     private func startProxy(name: String, upstreamPort: Int, environment: [String: String], logPath: String) throws -> ChildProcess {
         try ChildProcess(
             name: name, executable: "\(binDir)/signing-proxy",
@@ -115,6 +159,8 @@ final class Servers: @unchecked Sendable {
         case Self.signingProxyLazy:
             upstream == .fast ? lazyProxy?.port ?? 0 : 0
         case Self.nginx: nginxPorts[upstream.rawValue]
+        case Self.signingProxyRedis, Self.signingProxyLazyRedis:
+            upstream == .fast ? redisProxies[name]?.port ?? 0 : 0
         default: mocks[upstream.rawValue].port
         }
     }
@@ -129,6 +175,8 @@ final class Servers: @unchecked Sendable {
         case Self.signingProxy: [proxies[upstream.rawValue].pid]
         case Self.signingProxyLazy: upstream == .fast ? lazyProxy.map { [$0.pid] } ?? [] : []
         case Self.nginx: nginxProcess.map { ProcessProbe.family($0.pid) } ?? []
+        case Self.signingProxyRedis, Self.signingProxyLazyRedis:
+            upstream == .fast ? redisProxies[name].map { [$0.pid] } ?? [] : []
         default: [mocks[upstream.rawValue].pid]
         }
     }
@@ -142,6 +190,8 @@ final class Servers: @unchecked Sendable {
 
     func stopAll() async {
         if let nginxProcess { await nginxProcess.stop() }
-        for process in proxies + [lazyProxy].compactMap({ $0 }) + mocks { await process.stop() }
+        for process in proxies + [lazyProxy].compactMap({ $0 }) + Array(redisProxies.values) + mocks { await process.stop() }
+        // After the proxies that write to it.
+        if let redis { await redis.stop() }
     }
 }

@@ -21,6 +21,9 @@ struct HarnessReport: Codable, Sendable {
     /// Streamed chat, Responses and Messages in the same rounds: each route's added latency against chat's.
     /// Absent in reports written before the phase existed.
     var streamedRoutes: StreamedRoutesFigures?
+    /// The shared receipt store (Redis) on and off, in back-to-back pairs. Absent in reports written before
+    /// the phase existed, and with `--redis-server none`.
+    var sharedStore: SharedStoreFigures? = nil
     /// The targets, each with the measured value and whether it holds.
     var goals: [Goal]
     var durationSeconds: Double

@@ -19,9 +19,10 @@ enum ReportTable {
                 + "\(machine.memoryBytes >> 30) GiB, \(machine.kernel)")
         lines.append("load average: start \(machine.loadAverageAtStart); end \(machine.loadAverageAtEnd)")
         lines.append("")
-        if report.targets.isEmpty, let routes = report.streamedRoutes {
-            // --streams-only: nothing else was measured.
-            lines += streamedRoutes(routes)
+        if report.targets.isEmpty {
+            // --streams-only or --store-only: nothing else was measured.
+            if let routes = report.streamedRoutes { lines += streamedRoutes(routes) }
+            if let store = report.sharedStore { lines += sharedStore(store) }
             lines.append(String(format: "run took %.0f s", report.durationSeconds))
             return lines.joined(separator: "\n")
         }
@@ -91,6 +92,10 @@ enum ReportTable {
                     + "ratio \(f(l.ratioToRawSigningRate, 2)) to raw; repeat lookups (cached) \(f(l.repeatLookupsPerSecondC64, 0))/s; "
                     + "errors \(l.errors)")
         }
+        if let store = report.sharedStore {
+            lines.append("")
+            lines += sharedStore(store)
+        }
         let c = report.crypto
         lines.append(
             "one core: SHA-256 \(f(c.sha256MBps200B, 0)) MB/s (200 B updates), \(f(c.sha256MBps1MiB, 0)) MB/s (1 MiB); "
@@ -147,6 +152,38 @@ extension ReportTable {
         }
         lines.append(row("signing-proxy added stream p50 / nginx's", routes.map { f($0.1.addedRatioSigningProxyToNginx["addedStreamLatencyP50"] ?? nil, 2) }))
         lines.append("signatures checked per route: \(figures.verification.signaturesVerified) (\(figures.verification.detail))")
+        return lines
+    }
+}
+
+extension ReportTable {
+    /// The shared receipt store phase: each signing mode off and on, the pairs' ratios, the added latency.
+    static func sharedStore(_ figures: SharedStoreFigures) -> [String] {
+        func f(_ value: Double, _ digits: Int = 1) -> String {
+            String(format: "%.\(digits)f", value)
+        }
+        var lines = ["shared receipt store (\(figures.redisServer)) off / on, fast upstream, back-to-back pairs:"]
+        for mode in ["eager", "lazy"] {
+            guard let m = figures.modes[mode] else { continue }
+            lines.append(
+                "  \(mode): requests/s c=64 \(f(m.requestsPerSecondC64Off, 0)) / \(f(m.requestsPerSecondC64On, 0)) "
+                    + "(on/off \(f(m.ratioOnToOff, 2)); pairs: median \(f(m.medianPairRatio, 2)), "
+                    + "\(f(m.lowestPairRatio, 2))-\(f(m.highestPairRatio, 2)): "
+                    + m.pairs.map { "\(f($0.ratio, 2))" }.joined(separator: " ") + ")")
+            lines.append(
+                "    latency c=1 p50 \(f(m.latencyC1Off.p50Microseconds)) / \(f(m.latencyC1On.p50Microseconds)) us, "
+                    + "p99 \(f(m.latencyC1Off.p99Microseconds)) / \(f(m.latencyC1On.p99Microseconds)) us: the store adds "
+                    + "\(f(m.addedLatencyC1P50Microseconds)) us p50, \(f(m.addedLatencyC1P99Microseconds)) us p99 per completion")
+            lines.append(
+                "    latency c=64 p50 \(f(m.latencyC64Off.p50Microseconds)) / \(f(m.latencyC64On.p50Microseconds)) us, "
+                    + "p99 \(f(m.latencyC64Off.p99Microseconds)) / \(f(m.latencyC64On.p99Microseconds)) us; "
+                    + "proxy cores \(f(m.serverCoresC64Off, 2)) / \(f(m.serverCoresC64On, 2)), redis-server \(f(m.redisCoresC64, 2)); "
+                    + "errors \(m.errors)")
+            let counters = m.storeCounters.sorted { $0.key < $1.key }
+                .map { "\($0.key.replacingOccurrences(of: "signing_proxy_shared_store_", with: "")) \(f($0.value, 0))" }
+            lines.append("    store counters: " + (counters.isEmpty ? "none in /metrics" : counters.joined(separator: ", ")))
+        }
+        lines.append("  across replicas: \(figures.crossReplica.signaturesVerified) signatures (\(figures.crossReplica.detail))")
         return lines
     }
 }
