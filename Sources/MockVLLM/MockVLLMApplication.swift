@@ -20,7 +20,7 @@ package func buildMockVLLMApplication(
     let port = configuration.port
     var responder = MockVLLMResponder(configuration: configuration, stats: stats)
     if let path = configuration.requestLogPath {
-        responder.requestLog = MockVLLMRequestLog(path: path)
+        responder.requestLog = MockVLLMRequestLog(path: path, bodies: configuration.requestLogBodies)
         if responder.requestLog == nil { logger.error("cannot open the request log", metadata: ["path": "\(path)"]) }
     }
     return Application(

@@ -44,6 +44,9 @@ package struct MockVLLMConfiguration: Sendable {
     /// text (chat) or the prompt (completions), split into up to `tokens` deltas when streamed. E2EE tests
     /// check with it that what a client encrypted reached the upstream in plaintext and came back.
     package var echo: Bool
+    /// Also write each request body's text into the request log (`"body"`), so a test in another process can
+    /// see exactly what reached the upstream (E2EE: plaintext, never a sealed field).
+    package var requestLogBodies: Bool
 
     package init(
         host: String = "127.0.0.1",
@@ -60,7 +63,8 @@ package struct MockVLLMConfiguration: Sendable {
         maxRequestBodySize: Int = 64 << 20,
         requestFaults: Bool = false,
         requestLogPath: String? = nil,
-        echo: Bool = false
+        echo: Bool = false,
+        requestLogBodies: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -77,5 +81,6 @@ package struct MockVLLMConfiguration: Sendable {
         self.requestFaults = requestFaults
         self.requestLogPath = requestLogPath
         self.echo = echo
+        self.requestLogBodies = requestLogBodies
     }
 }

@@ -81,6 +81,12 @@ struct MockVLLMCLI: AsyncParsableCommand {
     )
     var echo = false
 
+    @Flag(
+        name: .customLong("request-log-bodies"),
+        help: "With --request-log: also write each request body's text (\"body\"), to check what reached the upstream."
+    )
+    var requestLogBodies = false
+
     func validate() throws {
         guard self.maxModelLength >= 1 else { throw ValidationError("--max-model-len must be at least 1.") }
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be between 0 and 65535.") }
@@ -111,7 +117,8 @@ struct MockVLLMCLI: AsyncParsableCommand {
             forcedStatus: self.status,
             requestFaults: self.requestFaults,
             requestLogPath: self.requestLog,
-            echo: self.echo
+            echo: self.echo,
+            requestLogBodies: self.requestLogBodies
         )
         let host = self.host
         try await runMockVLLMUntilSignalled(configuration: configuration, logger: logger) { port in

@@ -77,6 +77,29 @@ struct EchoTests {
         #expect(decoded.choices.first?.message?.content?.contains("Echo me") == false)
     }
 
+    @Test("--request-log-bodies writes each body's text; without it the log has no body member")
+    func requestLogBodies() async throws {
+        let base = NSTemporaryDirectory() + "mock-vllm-echo-log-\(UInt64.random(in: 0...UInt64.max))"
+        defer { for suffix in ["-a", "-b"] { try? FileManager.default.removeItem(atPath: base + suffix) } }
+        let body = try Self.json(["prompt": Self.prompt])
+        for (suffix, bodies) in [("-a", true), ("-b", false)] {
+            _ = try await withMockVLLM(configuration: .init(requestLogPath: base + suffix, requestLogBodies: bodies)) { port in
+                _ = try await TestClient.get(port: port, path: "/health")
+                return try await TestClient.post(port: port, path: "/v1/completions", body: body)
+            }
+            let lines = try String(contentsOfFile: base + suffix, encoding: .utf8).split(separator: "\n").map { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            }
+            #expect(lines.count == 2)
+            if bodies {
+                #expect(lines[0]["body"] is NSNull)
+                #expect(lines[1]["body"] as? String == body)
+            } else {
+                #expect(lines.allSatisfy { $0["body"] == nil })
+            }
+        }
+    }
+
     private static func json(_ object: [String: Any]) throws -> String {
         String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
     }

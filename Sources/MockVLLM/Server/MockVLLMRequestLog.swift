@@ -12,15 +12,18 @@ import Darwin
 /// as a line of its own) and to match each completion id to the request body that produced it:
 /// `{"method":"POST","path":"/v1/chat/completions","content_length":"123","transfer_encoding":null,
 /// "body_bytes":123,"body_fnv1a64":"…","id":"chatcmpl-…"}`. FNV-1a keeps the mock free of a crypto
-/// dependency; it identifies a body, it proves nothing.
+/// dependency; it identifies a body, it proves nothing. With `bodies`, a `"body"` member adds the body's
+/// text (invalid UTF-8 replaced).
 package final class MockVLLMRequestLog: Sendable {
     private let descriptor: Mutex<Int32>
+    private let bodies: Bool
 
     /// Opens (creates, appends to) `path`; nil when it cannot be opened.
-    package init?(path: String) {
+    package init?(path: String, bodies: Bool = false) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return nil }
         self.descriptor = Mutex(descriptor)
+        self.bodies = bodies
     }
 
     deinit {
@@ -37,6 +40,9 @@ package final class MockVLLMRequestLog: Sendable {
         line += #","body_bytes":"# + (body.map { String($0.count) } ?? "null")
         line += #","body_fnv1a64":"# + (body.map { Self.quoted(Self.fnv1a64Hex($0)) } ?? "null")
         line += #","id":"# + (id.map(Self.quoted) ?? "null")
+        if self.bodies {
+            line += #","body":"# + (body.map { Self.quoted(String(decoding: $0, as: UTF8.self)) } ?? "null")
+        }
         line += "}\n"
         let bytes = Array(line.utf8)
         self.descriptor.withLock { descriptor in
