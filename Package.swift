@@ -343,6 +343,9 @@ let package = Package(
             dependencies: [
                 "SigningProxyVerifier",
                 "SigningContract",
+                // EncryptedChatTests answer as the proxy does, with E2EE's server side.
+                "E2EE",
+                "SigningCrypto",
                 "TDX",
                 "TestFixtures",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -52,9 +52,13 @@ struct ExchangeClient {
     }
 
     /// Sends `request` to `path` (a signed route) and keeps the exact request and response bytes.
-    /// - Parameter inline: ask for the answer's own receipt (docs/API.md, Inline receipts).
-    func exchange(path: String, route: SignedRoute, request: [UInt8], inline: Bool = false) async throws -> Exchange {
-        let extra = inline ? [(InlineReceiptFormat.requestHeader, InlineReceiptFormat.requestValue)] : []
+    /// - Parameters:
+    ///   - inline: ask for the answer's own receipt (docs/API.md, Inline receipts).
+    ///   - headers: more request headers (E2EE's).
+    func exchange(
+        path: String, route: SignedRoute, request: [UInt8], inline: Bool = false, headers: [(String, String)] = []
+    ) async throws -> Exchange {
+        let extra = headers + (inline ? [(InlineReceiptFormat.requestHeader, InlineReceiptFormat.requestValue)] : [])
         let answer = try await send(.POST, path, body: request, auth: true, headers: extra)
         let contentType = answer.headers.first(name: "content-type")
         let reading = ResponseReading.read(answer.body, route: route, contentType: contentType)
@@ -70,10 +74,12 @@ struct ExchangeClient {
         return Lookup(status: answer.status, body: answer.body, certificateDER: answer.peerCertificateDER)
     }
 
-    /// `GET /v1/attestation/report` for `nonce` and `signingAddress`, TLS-bound when `tls`.
-    func attestation(algorithm: SignatureAlgorithm, nonce: [UInt8], signingAddress: String, tls: Bool) async throws -> Lookup {
+    /// `GET /v1/attestation/report` for `nonce` and `signingAddress` (nil: the proxy's current key), TLS-bound when `tls`.
+    func attestation(algorithm: SignatureAlgorithm, nonce: [UInt8], signingAddress: String?, tls: Bool) async throws -> Lookup {
         var query = "signing_algo=\(algorithm.rawValue)&nonce=\(nonce.map { String(format: "%02x", $0) }.joined())"
-        query += "&signing_address=\(signingAddress.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        if let signingAddress {
+            query += "&signing_address=\(signingAddress.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        }
         if tls { query += "&include_tls_fingerprint=true" }
         let answer = try await send(.GET, "/v1/attestation/report?\(query)", auth: true)
         return Lookup(status: answer.status, body: answer.body, certificateDER: answer.peerCertificateDER)

@@ -12,24 +12,38 @@ struct ExchangeVerification {
     let collateral: VerifyCollateralOptions
     let nras: VerifyNRASOptions
 
+    /// What an encrypted exchange adds (`verify chat --e2ee`): its request headers, checks of the answer received
+    /// (opened), and a check that the key the prompt was sealed to is the signer of one algorithm.
+    struct Extension {
+        var headers: [(String, String)]
+        var inspect: (ExchangeClient.Exchange) -> [VerificationReport.Check]
+        var signer: (algorithm: SignatureAlgorithm, check: (_ signingAddress: String) -> VerificationReport.Check)?
+    }
+
     /// Sends `request` to `path` and verifies what comes back; a proxy that cannot be asked is one failed
     /// `exchange` check.
     /// - Parameter inline: verify the answer's own receipt instead of looking its signatures up.
-    func run(path: String, route: SignedRoute, request: [UInt8], expectedModel: String?, inline: Bool = false) async throws -> VerificationReport {
+    func run(
+        path: String, route: SignedRoute, request: [UInt8], expectedModel: String?, inline: Bool = false,
+        extension added: Extension? = nil
+    ) async throws -> VerificationReport {
         let exchange: ExchangeClient.Exchange
         do {
-            exchange = try await client.exchange(path: path, route: route, request: request, inline: inline)
+            exchange = try await client.exchange(
+                path: path, route: route, request: request, inline: inline, headers: added?.headers ?? [])
         } catch let failure as ExchangeClient.Failure {
             return VerificationReport(checks: [.init(id: "exchange", status: .fail, detail: failure.description)])
         }
         do {
-            return try await verify(exchange, expectedModel: expectedModel, inline: inline)
+            return try await verify(exchange, expectedModel: expectedModel, inline: inline, added: added)
         } catch let failure as ExchangeClient.Failure {
             return VerificationReport(checks: [.init(id: "exchange", status: .fail, detail: failure.description)])
         }
     }
 
-    private func verify(_ exchange: ExchangeClient.Exchange, expectedModel: String?, inline: Bool) async throws -> VerificationReport {
+    private func verify(
+        _ exchange: ExchangeClient.Exchange, expectedModel: String?, inline: Bool, added: Extension?
+    ) async throws -> VerificationReport {
         var head: [VerificationReport.Check] = []
         func fail(_ id: String, _ detail: String) -> VerificationReport {
             VerificationReport(checks: head + [.init(id: id, status: .fail, detail: detail)])
@@ -46,6 +60,7 @@ struct ExchangeVerification {
         head.append(.init(
             id: "exchange.response", status: .pass,
             detail: "\(exchange.path): \(reading.summary) (\(exchange.request.count) request bytes, \(exchange.response.count) response bytes)"))
+        if let added { head += added.inspect(exchange) }
 
         // With --inline the records come from the answer itself, and sign the bytes before the receipt.
         var receipt: InlineReceipt?
@@ -97,6 +112,9 @@ struct ExchangeVerification {
                 continue
             }
             let address = Self.signingAddress(in: signature.body) ?? ""
+            if let signer = added?.signer, signer.algorithm == algorithm {
+                body = body.appending(VerificationReport(checks: [signer.check(address)]), prefix: prefix)
+            }
             let nonce = (0..<32).map { _ in UInt8.random(in: 0...255) }
             let attestation = try await client.attestation(algorithm: algorithm, nonce: nonce, signingAddress: address, tls: tls)
             lookupCertificates.append(attestation.certificateDER)
