@@ -1,3 +1,4 @@
+import E2EE
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -19,6 +20,10 @@ package struct ProxyApplication: Sendable {
     package let attestation: any AttestationReporting
     /// Open client connections, shared by every connection's setup.
     let connections: ConnectionLimiter
+    /// Records shared with the other replicas through Redis (docs/API.md, "Shared receipt store"); nil without one.
+    package let sharedStore: SharedReceiptStore?
+    /// Where E2EE nonces are claimed: Redis and memory with a shared store, memory alone without.
+    package let replayStore: any E2EEReplayStore
 
     package init(configuration: ProxyConfiguration, keys: SigningKeys, attestation: any AttestationReporting) {
         self.configuration = configuration
@@ -28,10 +33,17 @@ package struct ProxyApplication: Sendable {
             capacity: configuration.signatureCacheCapacity,
             ttl: configuration.chatCacheExpiration
         )
-        self.metrics = ProxyMetrics(signingMode: configuration.signingMode)
-        self.notary = ExchangeNotary(
-            signer: ExchangeSigner(keys: keys, format: configuration.signingTextFormat, modelName: configuration.modelName),
-            store: store, metrics: metrics, mode: configuration.signingMode)
+        let metrics = ProxyMetrics(signingMode: configuration.signingMode)
+        self.metrics = metrics
+        let signer = ExchangeSigner(keys: keys, format: configuration.signingTextFormat, modelName: configuration.modelName)
+        let sharedStore = configuration.sharedStore.map {
+            SharedReceiptStore(
+                settings: $0, ttl: configuration.chatCacheExpiration, signer: signer, metrics: metrics,
+                logger: Logger(label: "signing-proxy.redis"))
+        }
+        self.sharedStore = sharedStore
+        self.replayStore = sharedStore.map { RedisReplayStore(store: $0, metrics: metrics) } ?? InMemoryReplayCache()
+        self.notary = ExchangeNotary(signer: signer, store: store, metrics: metrics, mode: configuration.signingMode, shared: sharedStore)
         self.upstream = UpstreamClient(configuration: configuration)
         self.connections = ConnectionLimiter(limit: configuration.maxConnections)
     }
@@ -121,7 +133,8 @@ extension ProxyApplication {
             keepAliveTimeout: .nanoseconds(configuration.keepAliveTimeout.nanoseconds),
             connections: connections,
             live: upstream.pools.live,
-            rateLimiter: configuration.rateLimits.map { RateLimiter(settings: $0) }
+            rateLimiter: configuration.rateLimits.map { RateLimiter(settings: $0) },
+            replayStore: replayStore
         )
     }
 }
@@ -162,7 +175,7 @@ extension ProxyApplication {
             router: buildRouter(),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [upstream],
+            services: [upstream] + (sharedStore.map { [$0] } ?? []),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )

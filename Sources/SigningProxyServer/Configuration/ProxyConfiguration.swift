@@ -65,6 +65,9 @@ package struct ProxyConfiguration: Sendable {
     package var signingMode: SigningMode = .eager
     /// `RATE_LIMIT_PER_SECOND`, `RATE_LIMIT_BURST_SIZE`, `RATE_LIMIT_MAX_CONCURRENT`; nil: no limits.
     package var rateLimits: RateLimitSettings?
+    /// `REDIS_HOST` (`REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_DB`) or `REDIS_URL`, `REDIS_WRITE_TIMEOUT_MS`,
+    /// `REDIS_LOOKUP_TIMEOUT_MS`: the shared receipt store; nil: records stay in this process.
+    package var sharedStore: SharedStoreSettings?
     /// `ATTESTATION_REQUIRE_AUTH`: Bearer required on the attestation route.
     package var attestationRequireAuth = false
     /// `ATTESTATION_CACHE_TTL`: nonce-less report cache (minimum 2 s).
@@ -91,7 +94,7 @@ package struct ProxyConfiguration: Sendable {
     /// Variables other vllm-proxy implementations read that this proxy deliberately does not support
     /// (docs/API.md, Environment).
     package static let unsupportedVariables = [
-        "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_DB", "E2EE_REPLAY_WINDOW_SECONDS",
+        "E2EE_REPLAY_WINDOW_SECONDS",
         "CLOUD_API_URL", "OHTTP_ENABLED",
     ]
 
@@ -134,6 +137,7 @@ package struct ProxyConfiguration: Sendable {
         }
         if let mode = value("SIGNING_MODE") { self.signingMode = try Self.parseSigningMode(mode) }
         self.rateLimits = try RateLimitSettings.parse(value)
+        self.sharedStore = try SharedStoreSettings.parse(env)
         self.attestationRequireAuth = Self.flag(value("ATTESTATION_REQUIRE_AUTH"))
         if let secs = try integer("ATTESTATION_CACHE_TTL", minimum: 2) { self.attestationCacheTTL = .seconds(secs) }
         if let pending = try integer("ATTESTATION_MAX_PENDING", minimum: 1) { self.attestationMaxPending = pending }

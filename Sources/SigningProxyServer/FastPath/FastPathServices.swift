@@ -1,3 +1,4 @@
+import E2EE
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -26,6 +27,9 @@ struct FastPathServices: Sendable {
     let live: LiveInstances
     /// `RATE_LIMIT_*`; nil: no limits (docs/API.md, Rate limits).
     var rateLimiter: RateLimiter? = nil
+    /// Where E2EE nonces are claimed: the shared store when configured (docs/API.md, "Shared receipt store"),
+    /// else this process's memory.
+    var replayStore: any E2EEReplayStore = InMemoryReplayCache()
 
     /// What each exchange's state machine reads of the settings.
     var exchangeSettings: ExchangeStateMachine.Settings {

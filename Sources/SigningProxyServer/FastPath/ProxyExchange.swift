@@ -187,19 +187,29 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case .respond(var response, let disposal, let note):
             dispose(disposal)
             if let note { record(note) }
-            let (delivered, receipt) = publisher(for: response.receipt)
+            let (delivered, receipt, released) = publisher(for: response.receipt)
             receipt?.add(to: &response.head.headers)
-            client.writeHead(response.head)
-            if let body = response.body { client.writeBody(body) }
-            client.finish(self, closeConnection: response.close, delivered: delivered)
+            let answer = response
+            func write() {
+                client.writeHead(answer.head)
+                if let body = answer.body { client.writeBody(body) }
+                client.finish(self, closeConnection: answer.close, delivered: delivered)
+            }
+            // With a shared store the answer waits for its record's write, a bounded wait (docs/API.md, "Shared
+            // receipt store"); the router holds later requests meanwhile.
+            if let released { released.assumeIsolated().whenSuccess { write() } } else { write() }
         case .finishStream(let responseHead, let held, let receipt, let disposal, let close):
             dispose(disposal)
-            let (delivered, inline) = publisher(for: receipt)
-            if let responseHead { client.writeHead(responseHead) }
-            for buffer in held { client.writeBody(buffer) }
-            // After the signed bytes: the receipt covers everything before it.
-            if let inline { client.writeBody(inline.streamComment) }
-            client.finish(self, closeConnection: close, delivered: delivered)
+            let (delivered, inline, released) = publisher(for: receipt)
+            func write() {
+                if let responseHead { client.writeHead(responseHead) }
+                for buffer in held { client.writeBody(buffer) }
+                // After the signed bytes: the receipt covers everything before it.
+                if let inline { client.writeBody(inline.streamComment) }
+                client.finish(self, closeConnection: close, delivered: delivered)
+            }
+            // The terminal event waits for the record's write, as a whole answer does.
+            if let released { released.assumeIsolated().whenSuccess { write() } } else { write() }
         case .abandon(let disposal, let note):
             dispose(disposal)
             if let note { record(note) }
@@ -258,21 +268,22 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             perform(machine.signaturePending())
             return
         }
-        let answer: Result<ByteBuffer, OpenAIError>
-        do {
-            answer = .success(try services.signatures.answer(chatID: chatID, algorithm: algorithm, authorization: authorization, logger: logger))
-        } catch {
-            answer = .failure(error)
+        // Memory first, then the shared store, if any (docs/API.md, "Shared receipt store").
+        switch services.signatures.answer(chatID: chatID, algorithm: algorithm, authorization: authorization, on: eventLoop, logger: logger) {
+        case .now(let answer):
+            perform(machine.signatureAnswered(answer))
+        case .later(let answer):
+            answer.assumeIsolated().whenSuccess { [self] answer in perform(machine.signatureAnswered(answer)) }
         }
-        perform(machine.signatureAnswered(answer))
     }
 
     /// Prepares the record of a signed answer before its last bytes are written; the returned
-    /// closure publishes it once they are, or drops it. With the receipt the answer carries, if any.
-    private func publisher(for receipt: ExchangeStateMachine.Receipt) -> (((Bool) -> Void)?, InlineProof?) {
+    /// closure publishes it once they are, or drops it. With the receipt the answer carries, if any,
+    /// and what its last bytes wait for (the shared store's write), if anything.
+    private func publisher(for receipt: ExchangeStateMachine.Receipt) -> (((Bool) -> Void)?, InlineProof?, EventLoopFuture<Void>?) {
         switch receipt {
         case .none:
-            return (nil, nil)
+            return (nil, nil, nil)
         case .unsigned(let reason):
             services.metrics.increment(.signaturesUnsigned)
             switch reason {
@@ -280,23 +291,17 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             case .noID: logger.warning("answer has no string id; left unsigned")
             case .cut: logger.warning("upstream ended before the stream's terminal event; left unsigned")
             }
-            return (nil, nil)
+            return (nil, nil, nil)
         case .sign(let chatID, let requestHash, let responseHash, let inline):
             let notary = services.notary
+            // Only signed records are shared: with a shared store they are signed now, even in lazy mode.
             guard
                 let prepared = notary.prepare(
-                    chatID: chatID, requestHash: requestHash, responseHash: responseHash, signNow: inline, logger: logger)
-            else { return (nil, nil) }
-            let logger = self.logger
-            let publish: (Bool) -> Void = { delivered in
-                if delivered {
-                    notary.publish(prepared, logger: logger)
-                } else {
-                    logger.info("client did not receive the whole response; its signature is dropped")
-                    notary.drop(prepared)
-                }
-            }
-            return (publish, inline ? notary.receipt(of: prepared) : nil)
+                    chatID: chatID, requestHash: requestHash, responseHash: responseHash, signNow: inline || notary.signsForSharing,
+                    logger: logger)
+            else { return (nil, nil, nil) }
+            let (publish, released) = notary.release(prepared, on: eventLoop, logger: logger)
+            return (publish, inline ? notary.receipt(of: prepared) : nil, released)
         }
     }
 

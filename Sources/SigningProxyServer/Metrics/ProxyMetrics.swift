@@ -25,6 +25,18 @@ package final class ProxyMetrics: Sendable {
         case clientTimeouts
         case connectionsRefused
         case rateLimited
+        case sharedStoreWrites
+        case sharedStoreWriteTimeouts
+        case sharedStoreWriteErrors
+        case sharedStoreWritesSkipped
+        case sharedStoreDuplicates
+        case sharedStoreRetractions
+        case signatureLookupLocalHits
+        case signatureLookupSharedHits
+        case signatureLookupMisses
+        case sharedStoreLookupErrors
+        case replayClaimsShared
+        case replayClaimsLocalFallback
 
         var name: String {
             switch self {
@@ -47,6 +59,18 @@ package final class ProxyMetrics: Sendable {
             case .clientTimeouts: "signing_proxy_client_timeouts_total"
             case .connectionsRefused: "signing_proxy_connections_refused_total"
             case .rateLimited: "signing_proxy_rate_limited_total"
+            case .sharedStoreWrites: "signing_proxy_shared_store_writes_total"
+            case .sharedStoreWriteTimeouts: "signing_proxy_shared_store_write_timeouts_total"
+            case .sharedStoreWriteErrors: "signing_proxy_shared_store_write_errors_total"
+            case .sharedStoreWritesSkipped: "signing_proxy_shared_store_writes_skipped_total"
+            case .sharedStoreDuplicates: "signing_proxy_shared_store_duplicates_total"
+            case .sharedStoreRetractions: "signing_proxy_shared_store_retractions_total"
+            case .signatureLookupLocalHits: "signing_proxy_signature_lookup_local_hits_total"
+            case .signatureLookupSharedHits: "signing_proxy_signature_lookup_shared_hits_total"
+            case .signatureLookupMisses: "signing_proxy_signature_lookup_misses_total"
+            case .sharedStoreLookupErrors: "signing_proxy_shared_store_lookup_errors_total"
+            case .replayClaimsShared: "signing_proxy_e2ee_replay_claims_shared_total"
+            case .replayClaimsLocalFallback: "signing_proxy_e2ee_replay_claims_local_fallback_total"
             }
         }
     }
@@ -56,6 +80,14 @@ package final class ProxyMetrics: Sendable {
 
     /// Exported as the `signing_proxy_lazy_signing` gauge (1 with `SIGNING_MODE=lazy`).
     private let signingMode: SigningMode
+
+    /// Exported as the `signing_proxy_shared_store_up` gauge: nil without a shared store (no gauge), else whether
+    /// Redis is in use (docs/API.md, "Shared receipt store").
+    private let sharedStoreUp = Mutex<Bool?>(nil)
+
+    package func setSharedStoreUp(_ up: Bool) {
+        sharedStoreUp.withLock { $0 = up }
+    }
 
     package init(signingMode: SigningMode = .eager) {
         self.signingMode = signingMode
@@ -77,6 +109,9 @@ package final class ProxyMetrics: Sendable {
         }
         text += "# TYPE signing_proxy_signature_store_entries gauge\nsigning_proxy_signature_store_entries \(storedSignatures)\n"
         text += "# TYPE signing_proxy_lazy_signing gauge\nsigning_proxy_lazy_signing \(signingMode == .lazy ? 1 : 0)\n"
+        if let up = sharedStoreUp.withLock({ $0 }) {
+            text += "# TYPE signing_proxy_shared_store_up gauge\nsigning_proxy_shared_store_up \(up ? 1 : 0)\n"
+        }
         return text
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import SigningCore
 import SigningCrypto
 
@@ -8,24 +9,34 @@ import SigningCrypto
 /// last bytes are released. `lazy` prepares the hashes only and signs each algorithm on the first
 /// lookup that asks for it, caching the result in the same record. Either way a record becomes visible
 /// only once the bytes it covers have all been written (`publish`). Records live in this
-/// process's memory only: an unsigned record never leaves it, and no external store exists.
+/// process's memory, and with a shared store (`REDIS_HOST`) in Redis too: only signed records are written
+/// there, before the answer's last bytes are released (docs/API.md, "Shared receipt store").
 package struct ExchangeNotary: Sendable {
     package let signer: ExchangeSigner
     package let store: SignatureStore<SignatureRecord>
     package let metrics: ProxyMetrics
     package let mode: SigningMode
+    /// The records shared with the other replicas; nil: this process only.
+    package let shared: SharedReceiptStore?
     /// Prepared records whose bytes are still being written.
     let pending = PendingRecords()
 
     /// Longest chat id stored; vLLM's own are about 25 bytes.
     package static let maxChatIDLength = 256
 
-    package init(signer: ExchangeSigner, store: SignatureStore<SignatureRecord>, metrics: ProxyMetrics, mode: SigningMode) {
+    package init(
+        signer: ExchangeSigner, store: SignatureStore<SignatureRecord>, metrics: ProxyMetrics, mode: SigningMode,
+        shared: SharedReceiptStore? = nil
+    ) {
         self.signer = signer
         self.store = store
         self.metrics = metrics
         self.mode = mode
+        self.shared = shared
     }
+
+    /// Whether records must be signed when prepared, whatever the mode: only signed records are shared.
+    package var signsForSharing: Bool { shared != nil }
 
     /// A signed (eager) or signable (lazy) exchange that is not visible yet: `publish` it once the
     /// bytes it covers have been written completely, or `drop` it (docs/API.md, Signatures).
@@ -108,6 +119,33 @@ package struct ExchangeNotary: Sendable {
         }
         metrics.increment(.signaturesStored)
         return true
+    }
+
+    /// Starts sharing a prepared record, if a shared store is configured, and says what to do once the answer's
+    /// delivery is known (docs/API.md, "Shared receipt store", Ordering).
+    /// - Returns: `settle`, to call with whether every byte was delivered: it publishes the record here (unless
+    ///   another replica stored the id first) or drops it (and deletes it from Redis if this write stored it);
+    ///   `released`, which the answer's last bytes wait for (nil: no wait).
+    package func release(
+        _ prepared: PreparedRecord, on eventLoop: any EventLoop, logger: Logger
+    ) -> (settle: (Bool) -> Void, released: EventLoopFuture<Void>?) {
+        let write = shared?.write(prepared.record, for: prepared.chatID, on: eventLoop)
+        let settle: (Bool) -> Void = { delivered in
+            if delivered {
+                if write?.lostToAnotherReplica == true {
+                    // The id is another replica's: lookups anywhere get that record, so this one is not kept here.
+                    pending.remove(prepared.chatID)
+                    countDuplicate(prepared.chatID, logger: logger)
+                } else {
+                    publish(prepared, logger: logger)
+                }
+            } else {
+                logger.info("client did not receive the whole response; its signature is dropped")
+                drop(prepared)
+                write?.retract()
+            }
+        }
+        return (settle, write.flatMap { $0.outcome == nil ? $0.released : nil })
     }
 
     /// Discards a prepared record whose bytes were not all delivered (the write failed or the connection

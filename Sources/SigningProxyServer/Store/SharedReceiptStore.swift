@@ -1,0 +1,311 @@
+import Crypto
+import Logging
+import NIOCore
+import NIOPosix
+import RedisClient
+import ServiceLifecycle
+import SigningCore
+import SigningCrypto
+import Synchronization
+
+/// Signed records shared by every replica of one app through Redis (docs/API.md, "Shared receipt store").
+///
+/// Every replica of an app signs with the same keys (dstack derives them from the app's identity), so any replica
+/// can serve a record another one made, and checks it with its own keys before it does: a value in Redis is
+/// trusted no more than a lookup's caller. Only signed records are written. Keys are
+/// `signing-proxy:sig:<signing address, lowercase>:<chat id bytes>`, values ``SharedRecordFormat``, each with the
+/// signature store's TTL, first writer wins (`SET NX EX`).
+///
+/// Redis being slow, down or answering garbage never fails a completion: every wait is bounded, and
+/// ``SharedStoreHealth`` stops using Redis for a while after failures in a row.
+package final class SharedReceiptStore: Service, Sendable {
+    /// What a record's write came to.
+    enum WriteOutcome: Equatable, Sendable {
+        /// Written: this replica was first.
+        case stored
+        /// The key exists: another replica (or an earlier exchange) stored this id first.
+        case taken
+        /// No usable answer (error, lost connection, garbage).
+        case failed
+        /// Not sent: the store is down (``SharedStoreHealth``).
+        case skipped
+    }
+
+    /// What a lookup in Redis came to.
+    enum LookupOutcome: Sendable {
+        case found(SignatureRecord)
+        /// No such key, or a value that is not a record signed with this replica's keys (counted as an error).
+        case missing
+        /// No answer within the lookup wait, an error, or the store is down.
+        case unavailable
+    }
+
+    package let settings: SharedStoreSettings
+    package let pool: RedisConnectionPool
+    let health = SharedStoreHealth()
+    let writeTimeout: TimeAmount
+    let lookupTimeout: TimeAmount
+    private let ttlSeconds: Int
+    /// Prefix of the records' keys.
+    let recordPrefix: String
+    /// Prefix of the E2EE replay claims' keys.
+    package let replayPrefix: String
+    private let signer: ExchangeSigner
+    private let ecdsaPublicKey: Secp256k1PublicKey
+    private let metrics: ProxyMetrics
+    private let logger: Logger
+    /// Garbage values are counted each time, logged the first time only (a caller could ask for one in a loop).
+    private let garbageLogged = Atomic(false)
+
+    /// - Parameter ttl: `CHAT_CACHE_EXPIRATION`, the local store's too.
+    package init(settings: SharedStoreSettings, ttl: Duration, signer: ExchangeSigner, metrics: ProxyMetrics, logger: Logger) {
+        var redis = settings.redis
+        // Commands run on after the answer's wait has passed (a late answer still decides a duplicate or a DEL), so
+        // their own timeout is longer: at least a second.
+        redis.commandTimeout = max(redis.commandTimeout, .nanoseconds(settings.lookupTimeout.nanoseconds))
+        self.settings = settings
+        self.pool = RedisConnectionPool(configuration: redis, logger: logger)
+        self.writeTimeout = .nanoseconds(settings.writeTimeout.nanoseconds)
+        self.lookupTimeout = .nanoseconds(settings.lookupTimeout.nanoseconds)
+        self.ttlSeconds = Int(max(1, ttl.components.seconds))
+        // Scoped by the signing address: apps sharing one Redis never see each other's ids.
+        let address = "0x" + Hex.encode(signer.keys.ecdsaAddress.bytes)
+        self.recordPrefix = "signing-proxy:sig:\(address):"
+        self.replayPrefix = "signing-proxy:e2ee:\(address):"
+        self.signer = signer
+        self.ecdsaPublicKey = signer.keys.ecdsa.publicKey
+        self.metrics = metrics
+        self.logger = logger
+        metrics.setSharedStoreUp(true)
+    }
+
+    /// The Redis key of `chatID`'s record: the prefix, then the id's bytes (ids come from JSON strings: UTF-8).
+    package func key(_ chatID: ChatID) -> String {
+        recordPrefix + chatID.description
+    }
+
+    // MARK: Service
+
+    /// Checks Redis once at start (a wrong password or address shows in the log at once, not at the first
+    /// completion), then closes the pool at shutdown.
+    package func run() async throws {
+        do throws(RedisClientError) {
+            try await pool.ping()
+            logger.info("shared receipt store ready", metadata: ["redis": "\(settings)"])
+        } catch {
+            // Not fatal, and not counted against the store: completions find out for themselves, and until Redis
+            // answers their records stay in this replica.
+            logger.warning("shared receipt store: Redis does not answer at start", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
+        await pool.shutdown()
+    }
+
+    // MARK: Records
+
+    /// Starts writing `record` (both signatures present) under `chatID`; the write reports its answer on `eventLoop`.
+    func write(_ record: SignatureRecord, for chatID: ChatID, on eventLoop: any EventLoop) -> SharedRecordWrite {
+        let key = key(chatID)
+        guard let value = SharedRecordFormat.encode(record) else {
+            // Only signed records leave the process.
+            return SharedRecordWrite(store: self, key: key, eventLoop: eventLoop, outcome: .skipped)
+        }
+        guard permitted() else {
+            metrics.increment(.sharedStoreWritesSkipped)
+            return SharedRecordWrite(store: self, key: key, eventLoop: eventLoop, outcome: .skipped)
+        }
+        let write = SharedRecordWrite(store: self, key: key, eventLoop: eventLoop, outcome: nil)
+        let ttl = ttlSeconds
+        let answer = eventLoop.makeFutureWithTask { [pool] () -> Result<Bool, RedisClientError> in
+            do throws(RedisClientError) {
+                return .success(try await pool.set(key, to: value, expireSeconds: ttl, onlyIfAbsent: true))
+            } catch {
+                return .failure(error)
+            }
+        }
+        write.start(answer, within: writeTimeout)
+        return write
+    }
+
+    /// A write's answer, or the end of its wait before the answer (`result` nil); a late answer after that is not
+    /// reported here, so a slow Redis counts as failing even when it answers eventually.
+    func writeAnswered(_ result: Result<Bool, RedisClientError>?) {
+        switch result {
+        case .success(let stored):
+            metrics.increment(stored ? .sharedStoreWrites : .sharedStoreDuplicates)
+            report(health.succeeded(), error: nil)
+        case .failure(let error):
+            metrics.increment(.sharedStoreWriteErrors)
+            report(health.failed(), error: "\(error)")
+        case nil:
+            metrics.increment(.sharedStoreWriteTimeouts)
+            report(health.failed(), error: "no answer within REDIS_WRITE_TIMEOUT_MS")
+        }
+    }
+
+    /// Counts a write's answer that came after its wait (the wait was counted as a timeout).
+    func lateWriteAnswered(_ result: Result<Bool, RedisClientError>) {
+        switch result {
+        case .success(let stored): metrics.increment(stored ? .sharedStoreWrites : .sharedStoreDuplicates)
+        case .failure: metrics.increment(.sharedStoreWriteErrors)
+        }
+    }
+
+    /// Deletes the record our write stored, whose answer never reached its client.
+    func retract(_ key: String) {
+        let (pool, metrics) = (pool, metrics)
+        Task {
+            do throws(RedisClientError) {
+                try await pool.delete([key])
+                metrics.increment(.sharedStoreRetractions)
+            } catch {
+                // It stays until its TTL: other replicas may serve the signature of an answer its client did not get
+                // in full (docs/API.md, "Shared receipt store").
+                metrics.increment(.sharedStoreWriteErrors)
+            }
+        }
+    }
+
+    /// The record another replica stored for `chatID`, checked against this replica's keys; answered on `eventLoop`
+    /// within the lookup wait.
+    func lookup(_ chatID: ChatID, on eventLoop: any EventLoop) -> EventLoopFuture<LookupOutcome> {
+        guard permitted() else { return eventLoop.makeSucceededFuture(.unavailable) }
+        let key = key(chatID)
+        let answer = eventLoop.makeFutureWithTask { [pool] () -> Result<ByteBuffer?, RedisClientError> in
+            do throws(RedisClientError) {
+                return .success(try await pool.get(key))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return Self.bounded(answer, within: lookupTimeout).map { [self] answer in
+            switch answer {
+            case .none:
+                metrics.increment(.sharedStoreLookupErrors)
+                report(health.failed(), error: "no answer within REDIS_LOOKUP_TIMEOUT_MS")
+                return .unavailable
+            case .some(.failure(let error)):
+                metrics.increment(.sharedStoreLookupErrors)
+                report(health.failed(), error: "\(error)")
+                return .unavailable
+            case .some(.success(nil)):
+                report(health.succeeded(), error: nil)
+                return .missing
+            case .some(.success(let value?)):
+                report(health.succeeded(), error: nil)
+                guard let record = SharedRecordFormat.decode(value), verifies(record) else {
+                    metrics.increment(.sharedStoreLookupErrors)
+                    if !garbageLogged.exchange(true, ordering: .relaxed) {
+                        logger.warning(
+                            "a shared store value is not a record signed with this replica's keys; answered as a miss (logged once)",
+                            metadata: ["chat.id": "\(chatID)"])
+                    }
+                    return .missing
+                }
+                return .found(record)
+            }
+        }
+    }
+
+    /// Whether both signatures of `record` are this replica's over the text its hashes give.
+    func verifies(_ record: SignatureRecord) -> Bool {
+        guard let ecdsa = record.ecdsaSignature, let ed25519 = record.ed25519Signature else { return false }
+        let message = Array(signer.text(of: record).utf8)
+        guard let signature = try? Secp256k1RecoverableSignature(rsv: ecdsa.bytes),
+            let signer = try? signature.recoverPublicKey(digest: PersonalSign.digest(message: message)),
+            signer == ecdsaPublicKey
+        else { return false }
+        return self.signer.keys.ed25519.publicKey.isValidSignature(ed25519.bytes, for: message)
+    }
+
+    // MARK: E2EE replay claims
+
+    /// Claims `key` (SET NX EX) for `ttlSeconds`: true the first time, false when it exists, nil without an answer
+    /// within the write wait (or while the store is down).
+    func claim(_ key: String, ttlSeconds: Int64) async -> Bool? {
+        guard permitted() else { return nil }
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let fullKey = replayPrefix + key
+        let answer = eventLoop.makeFutureWithTask { [pool] () -> Result<Bool, RedisClientError> in
+            do throws(RedisClientError) {
+                return .success(
+                    try await pool.set(fullKey, to: ByteBuffer(string: "1"), expireSeconds: Int(max(1, ttlSeconds)), onlyIfAbsent: true))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch try? await Self.bounded(answer, within: writeTimeout).get() {
+        case .some(.success(let fresh)):
+            report(health.succeeded(), error: nil)
+            return fresh
+        case .some(.failure(let error)):
+            report(health.failed(), error: "\(error)")
+            return nil
+        case .none:
+            report(health.failed(), error: "no answer within REDIS_WRITE_TIMEOUT_MS")
+            return nil
+        }
+    }
+
+    // MARK: Health
+
+    /// Whether to use Redis now; starts the probe when it is due.
+    private func permitted() -> Bool {
+        switch health.permission() {
+        case .use:
+            return true
+        case .skip:
+            return false
+        case .probe:
+            let (pool, timeout) = (pool, writeTimeout)
+            Task {
+                let answered: Bool
+                do throws(RedisClientError) {
+                    try await pool.ping(timeout: timeout)
+                    answered = true
+                } catch {
+                    answered = false
+                }
+                self.report(self.health.probed(answered), error: nil)
+            }
+            return false
+        }
+    }
+
+    /// Logs and exports a change of state, once per change.
+    private func report(_ change: SharedStoreHealth.Change?, error: String?) {
+        switch change {
+        case nil:
+            return
+        case .wentDown:
+            metrics.setSharedStoreUp(false)
+            logger.warning(
+                "shared receipt store down: records stay in this replica, lookups and replay claims answer from memory; probing Redis",
+                metadata: [
+                    "error": "\(error ?? "")", "failures": "\(SharedStoreHealth.failuresToOpen)",
+                    "backoff_ms": "\(SharedStoreHealth.initialBackoff.nanoseconds / 1_000_000)",
+                ])
+        case .cameBack:
+            metrics.setSharedStoreUp(true)
+            logger.notice("shared receipt store up again: records are shared")
+        }
+    }
+
+    /// `future`'s value, or nil if `timeout` passes first (the value that comes later is dropped).
+    static func bounded<Value: Sendable>(_ future: EventLoopFuture<Value>, within timeout: TimeAmount) -> EventLoopFuture<Value?> {
+        let eventLoop = future.eventLoop
+        let promise = eventLoop.makePromise(of: Value?.self)
+        let timer = eventLoop.scheduleTask(in: timeout) { promise.succeed(nil) }
+        future.whenComplete { result in
+            timer.cancel()
+            // A promise completed by the timer ignores this second completion.
+            promise.completeWith(result.map { $0 })
+        }
+        return promise.futureResult
+    }
+
+    /// Closes the pool's connections (for tests that build the application without running it as a service).
+    package func shutdown() async {
+        await pool.shutdown()
+    }
+}

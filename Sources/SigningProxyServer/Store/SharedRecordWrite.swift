@@ -1,0 +1,72 @@
+import NIOCore
+import RedisClient
+
+/// One signed record's write to the shared store, from `SET NX EX` to the client's delivery (docs/API.md, "Shared
+/// receipt store", Ordering). Used on its exchange's event loop only.
+///
+/// The answer's last bytes wait for `released`: Redis's answer, or the end of the write wait, whichever comes
+/// first. Once the delivery is known, the exchange publishes the record locally unless another replica stored the
+/// id first, or drops it and calls ``retract()``, which deletes the key if this write stored it, now or when a late
+/// answer says so.
+final class SharedRecordWrite {
+    private let store: SharedReceiptStore
+    private let key: String
+    private let eventLoop: any EventLoop
+    /// Redis's answer (`.skipped` when nothing was sent); nil while in flight.
+    private(set) var outcome: SharedReceiptStore.WriteOutcome?
+    /// The wait ended before the answer.
+    private var timedOut = false
+    /// The delivery failed while the write was in flight: delete the key if the answer says it was stored.
+    private var retractOnStore = false
+    private let releasePromise: EventLoopPromise<Void>
+
+    /// Completes when the answer's last bytes may go.
+    var released: EventLoopFuture<Void> { releasePromise.futureResult }
+
+    /// - Parameter outcome: set for a write that is not sent (it is released at once).
+    init(store: SharedReceiptStore, key: String, eventLoop: any EventLoop, outcome: SharedReceiptStore.WriteOutcome?) {
+        self.store = store
+        self.key = key
+        self.eventLoop = eventLoop
+        self.outcome = outcome
+        self.releasePromise = eventLoop.makePromise(of: Void.self)
+        if outcome != nil { releasePromise.succeed() }
+    }
+
+    /// Races `answer` (completed on this write's loop) against `timeout`.
+    func start(_ answer: EventLoopFuture<Result<Bool, RedisClientError>>, within timeout: TimeAmount) {
+        let timer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            guard outcome == nil else { return }
+            timedOut = true
+            store.writeAnswered(nil)
+            releasePromise.succeed()
+        }
+        answer.assumeIsolated().whenSuccess { [self] result in
+            timer.cancel()
+            switch result {
+            case .success(true): outcome = .stored
+            case .success(false): outcome = .taken
+            case .failure: outcome = .failed
+            }
+            if timedOut {
+                store.lateWriteAnswered(result)
+            } else {
+                store.writeAnswered(result)
+                releasePromise.succeed()
+            }
+            if retractOnStore, outcome == .stored { store.retract(key) }
+        }
+    }
+
+    /// Another replica stored this id first: the record is not published here.
+    var lostToAnotherReplica: Bool { outcome == .taken }
+
+    /// The answer did not reach its client in full: its record must not be served from Redis either.
+    func retract() {
+        switch outcome {
+        case .stored: store.retract(key)
+        case nil: retractOnStore = true
+        case .taken, .failed, .skipped: break
+        }
+    }
+}
