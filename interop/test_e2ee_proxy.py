@@ -8,14 +8,15 @@ verify with eth-account and cryptography over sha256(request bytes sent):sha256(
 ciphertext bytes on the wire. Bad inputs get their dialect's 400 type and reach nothing upstream. The proxy runs
 with LOG_LEVEL=trace, and no plaintext prompt may appear in its log.
 
-Until E2EE is wired into the proxy's exchange, an encrypted request is refused as a whole; the tests that need the
-wiring then skip (fixture `wired`), and fail once it is there if anything is wrong.
+`signing-proxy verify chat --e2ee` runs against the same stack for every dialect and suite: its own encryption,
+the answer it opens, and its signature checks over the wire bytes.
 """
 
 import hashlib
 import json
 import os
 import secrets
+import subprocess
 import tempfile
 import time
 import uuid
@@ -76,7 +77,8 @@ def stack():
         proxy = Process(
             [bin_path("signing-proxy"), "serve", "--host", "127.0.0.1", "--port", str(port), "--upstream", upstream,
              "--model-name", MODEL, "--token", TOKEN, "--dstack-endpoint", socket_path],
-            env={"GPU_NO_HW_MODE": "1", "LOG_LEVEL": "trace"},
+            # No GPU evidence (as on this machine): verify chat then fails only the simulated quote's signature.
+            env={"GPU_NO_HW_MODE": "0", "LOG_LEVEL": "trace"},
         )
         started.append(proxy)
         base = f"http://127.0.0.1:{port}"
@@ -104,15 +106,11 @@ def model_keys(base: str) -> dict:
 
 @pytest.fixture(scope="module")
 def wired(stack):
-    """Skips while the proxy still refuses every encrypted request (E2EE not wired into the exchange yet)."""
+    """The stack, once an encrypted request is answered (its report publishes ACI's keys)."""
     client = Client("dv1", "ecdsa", stack.keys)
-    body = chat_request(client, "probe", stream=False)
-    answer = post(stack, "/v1/chat/completions", client, body)
-    if answer.status_code == 400 and answer.json().get("error", {}).get("type") in (
-        "e2ee_unsupported", "invalid_e2ee_request"
-    ):
-        pytest.skip("E2EE is not wired into the proxy's exchange yet: " + answer.text[:200])
+    answer = post(stack, "/v1/chat/completions", client, chat_request(client, secret_prompt("probe"), stream=False))
     assert answer.status_code == 200, answer.text
+    assert set(stack.keys["aci"]) == {ref.ACI_X_ALGO, ref.ACI_SECP_ALGO}, stack.keys
     return stack
 
 
@@ -599,6 +597,34 @@ def test_field_in_the_clear_under_aci(wired):
     body = {"model": MODEL, "messages": [{"role": "user", "content": "not sealed"}]}
     before = len(wired.completion_requests())
     refused(wired, post(wired, "/v1/chat/completions", client, body), before, "e2ee_decryption_failed")
+
+
+# MARK: - signing-proxy verify chat --e2ee
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize("dialect", ["dv", "near", "aci"])
+@pytest.mark.parametrize("algo", ["ecdsa", "ed25519"])
+def test_verify_chat_e2ee(wired, dialect, algo, stream):
+    prompt = secret_prompt(f"verify {dialect} {algo}")
+    args = [bin_path("signing-proxy"), "verify", "chat", "--url", wired.base, "--token", TOKEN, "--json",
+            "--e2ee", algo, "--dialect", dialect, "--prompt", prompt, *(["--stream"] if stream else [])]
+    before = len(wired.completion_requests())
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    report = json.loads(result.stdout)
+    checks = {check["id"]: check for check in report["checks"]}
+    failed = sorted(i for i, c in checks.items() if c["status"] == "fail")
+    assert failed == ["dcap.quote-signature", "ed25519/dcap.quote-signature"], (failed, result.stdout[-3000:])
+    key_check = ("" if algo == "ecdsa" else "ed25519/") + "e2ee.model-key"
+    for required in ("e2ee.request", "e2ee.answer", key_check, "signature.request-hash", "signature.response-hash",
+                     "signature.ecdsa", "ed25519/signature.ed25519", "quote.report-data"):
+        assert checks[required]["status"] == "pass", (required, checks.get(required))
+    # The echoing mock answered with the prompt it received in plaintext; the CLI opened and printed it.
+    assert checks["e2ee.answer"]["detail"].endswith(json.dumps(prompt, ensure_ascii=False)[:-1].replace("\\n", "\n") + '"') \
+        or prompt in checks["e2ee.answer"]["detail"]
+    upstream = [r for r in wired.completion_requests()[before:] if r["path"] == "/v1/chat/completions"]
+    assert len(upstream) == 1 and json.loads(upstream[0]["body"])["messages"][0]["content"] == prompt
+    assert TOKEN not in result.stderr
 
 
 # MARK: - Nothing plaintext in the proxy's log (runs last in this module)
