@@ -57,6 +57,18 @@ test-vllm: deps
 	$(SWIFT) build
 	BIN_DIR=$$($(SWIFT) build --show-bin-path) interop_vllm/run.sh
 
+## e2ee-reference: the published E2EE client scripts, unchanged, against signing-proxy + dstack simulator + the
+## echoing mock (scripts/run-reference-e2ee-clients.sh): REFERENCE_DIR holds checkouts of Dstack-TEE/vllm-proxy
+## (as vllm-proxy/) and nearai/nearai-cloud-verifier (as nearai-cloud-verifier/); REFERENCE_PYTHON an interpreter
+## with their packages (requests cryptography pynacl eth-account dcap-qvl), not the project's venv. ~10 s; not part
+## of `make test`.
+.PHONY: e2ee-reference
+REFERENCE_DIR ?=
+REFERENCE_PYTHON ?= python3
+e2ee-reference: deps
+	$(SWIFT) build
+	BIN_DIR=$$($(SWIFT) build --show-bin-path) PYTHON="$(REFERENCE_PYTHON)" scripts/run-reference-e2ee-clients.sh "$(REFERENCE_DIR)"
+
 ## fuzz: libFuzzer campaign over every parser that faces input (fuzz/README.md): FUZZ_RUNS iterations per
 ## target (default 1000000), one target after another at low priority; prints iterations, exec/s and
 ## coverage per target and fails if any target crashes or breaks an invariant.
