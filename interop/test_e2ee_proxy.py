@@ -389,6 +389,41 @@ def test_embeddings(wired, dialect, algo):
     check_signatures(wired.base, answer.sent, answer.content, False, signed_id=document["id"])
 
 
+NEAR_ONLY = [(d, a) for d, a in COMPLETIONS if d.startswith("near")]
+
+
+@pytest.mark.parametrize("dialect,algo", NEAR_ONLY, ids=[f"{d}-{a}" for d, a in NEAR_ONLY])
+def test_near_rerank_and_score(wired, dialect, algo):
+    """NEAR also covers rerank (`query`, `documents`; answers' `results[].document.text` sealed) and score
+    (`text_1`, `text_2`): vLLM scores the plaintext, as the same request in the clear shows."""
+    client = Client(dialect, algo, wired.keys)
+    query, documents = secret_prompt("rerank query"), [secret_prompt("doc a"), secret_prompt("doc b")]
+    sealed = {"model": MODEL, "query": client.seal(query), "documents": [client.seal(d) for d in documents]}
+    answer = post(wired, "/v1/rerank", client, sealed)
+    assert answer.status_code == 200, answer.text
+    upstream = last_upstream_body(wired, "/v1/rerank")
+    assert (upstream["query"], upstream["documents"]) == (query, documents)
+    plain = httpx.post(wired.base + "/v1/rerank", json={"model": MODEL, "query": query, "documents": documents},
+                       headers=AUTH, timeout=30).json()
+    scores = lambda doc: sorted((r["index"], r["relevance_score"]) for r in doc["results"])  # noqa: E731
+    assert scores(answer.json()) == scores(plain)
+    for result in answer.json()["results"]:
+        text = result["document"]["text"]  # vLLM returns the documents: sealed, never in the clear
+        assert client.open(text) == documents[result["index"]]
+    check_signatures(wired.base, answer.sent, answer.content, False, signed_id=answer.json()["id"])
+
+    texts = [secret_prompt("score one"), secret_prompt("score two")]
+    answer = post(wired, "/v1/score", client, {"model": MODEL, "text_1": client.seal(texts[0]),
+                                               "text_2": client.seal(texts[1])})
+    assert answer.status_code == 200, answer.text
+    upstream = last_upstream_body(wired, "/v1/score")
+    assert (upstream["text_1"], upstream["text_2"]) == tuple(texts)
+    plain = httpx.post(wired.base + "/v1/score", json={"model": MODEL, "text_1": texts[0], "text_2": texts[1]},
+                       headers=AUTH, timeout=30).json()
+    assert [d["score"] for d in answer.json()["data"]] == [d["score"] for d in plain["data"]]
+    check_signatures(wired.base, answer.sent, answer.content, False, signed_id=answer.json()["id"])
+
+
 @pytest.mark.parametrize("algo", ["ecdsa", "ed25519"])
 def test_near_all_fields(wired, algo):
     """X-Encrypt-All-Fields: a tool's description and a message's name are sealed too, and reach vLLM opened."""
