@@ -24,7 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
             fails is ejected until its /health answers 200 (probed every 2 s).
             Rate limits (per replica): RATE_LIMIT_PER_SECOND and RATE_LIMIT_BURST_SIZE (a token bucket per token; per
             address on /v1/models), RATE_LIMIT_MAX_CONCURRENT (requests in flight per token); over a limit, 429 with
-            Retry-After. Inline receipts: a request with X-Signing-Receipt: inline gets its signatures in the answer
+            Retry-After. Shared receipt store (several replicas of one app): REDIS_HOST, REDIS_PORT (6379), REDIS_PASSWORD,
+            REDIS_DB (0), or REDIS_URL=redis://[[user]:password@]host[:port][/db]; signed records are written to Redis
+            before an answer's last bytes (waiting at most REDIS_WRITE_TIMEOUT_MS, default 50) and read back by any
+            replica (REDIS_LOOKUP_TIMEOUT_MS, default 500); Redis down or slow never fails a completion.
+            Inline receipts: a request with X-Signing-Receipt: inline gets its signatures in the answer
             (headers, or ": signature" comment lines after a stream's last event); with eager signing every
             non-streamed answer carries them.
             E2EE: requests whose fields are encrypted for the attested key (the Python proxy's DV v1/v2, NEAR v1/v2,
