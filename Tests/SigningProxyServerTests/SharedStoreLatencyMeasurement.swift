@@ -1,4 +1,9 @@
 import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SigningCore
+import SigningProxyServer
 import Testing
 
 /// What the shared store's write adds to a completion, one request at a time on loopback: the same completions
@@ -31,6 +36,36 @@ struct SharedStoreLatencyMeasurement {
             #expect(answer.status == 200)
         }
         return samples
+    }
+
+    @Test("the write alone: SET NX EX from an event loop until the answer may go, one at a time")
+    func measureWrite() async throws {
+        try await RedisServerProcess.withRedisServer { server in
+            let signer = ExchangeSigner(keys: .dev(seed: "bench"), format: .plain, modelName: "tiny")
+            let store = SharedReceiptStore(
+                settings: SharedReceiptStoreTests.settings(port: server.port, write: .milliseconds(50)), ttl: .seconds(60),
+                signer: signer, metrics: ProxyMetrics(), logger: Logger(label: "bench"))
+            let notary = ExchangeNotary(
+                signer: signer, store: SignatureStore(capacity: 100_000, ttl: .seconds(60)), metrics: ProxyMetrics(), mode: .eager,
+                shared: store)
+            let loop = MultiThreadedEventLoopGroup.singleton.any()
+            let hash = String(repeating: "cd", count: 32)
+            var samples: [Duration] = []
+            for index in 0..<(Self.requests + 100) {
+                let prepared = try #require(
+                    notary.prepare(chatID: "bench-\(index)", requestHash: hash, responseHash: hash, logger: Logger(label: "bench")))
+                let clock = ContinuousClock()
+                let start = clock.now
+                try await loop.flatSubmit {
+                    let (settle, released) = notary.release(prepared, on: loop, logger: Logger(label: "bench"))
+                    return released!.assumeIsolated().map { settle(true) }.nonisolated()
+                }.get()
+                if index >= 100 { samples.append(clock.now - start) }
+            }
+            let (p50, p99) = Self.percentiles(samples)
+            print(String(format: "shared store write until release: %d writes, p50 %.0f µs p99 %.0f µs", samples.count, p50, p99))
+            await store.shutdown()
+        }
     }
 
     @Test("completion latency with and without the Redis write, c=1")
