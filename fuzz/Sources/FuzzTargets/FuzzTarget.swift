@@ -29,6 +29,7 @@ package struct FuzzTarget: Sendable {
         RevocationListTarget.target,
         PCKChainTarget.target,
         FastPathTarget.target,
+        RESPTarget.target,
     ]
 
     /// The target called `name`, if any.
