@@ -76,7 +76,9 @@ struct MockVLLMCLI: AsyncParsableCommand {
     @Flag(
         help: """
             Echo the prompt instead of generating: chat answers carry the last user message's text (its parts' text \
-            joined), completions the prompt, streamed as up to --tokens deltas (max_tokens can lower it). For E2EE tests.
+            joined), completions the prompt, streamed as up to --tokens deltas (max_tokens can lower it); a chat request's \
+            first system message comes back as reasoning (vLLM 0.32's "reasoning" field, or "reasoning_content" when the \
+            request has "mock_reasoning_field": "reasoning_content"), streamed before the content. For E2EE tests.
             """
     )
     var echo = false

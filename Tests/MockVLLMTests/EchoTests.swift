@@ -67,6 +67,44 @@ struct EchoTests {
         #expect(texts.joined() == Self.prompt)
     }
 
+    @Test("a system message comes back as reasoning: vLLM 0.32's field, or reasoning_content when asked; streamed first")
+    func reasoning() async throws {
+        struct Message: Decodable {
+            var content: String?
+            var reasoning: String?
+            var reasoning_content: String?
+        }
+        struct Answer: Decodable {
+            struct Choice: Decodable {
+                var message: Message?
+                var delta: Message?
+            }
+            var choices: [Choice]
+        }
+        let messages: [[String: Any]] = [["role": "system", "content": "Think \u{E9}"], ["role": "user", "content": Self.prompt]]
+        let (plain, older, streamed) = try await withMockVLLM(configuration: .init(tokens: 3, echo: true)) { port in
+            (
+                try await TestClient.post(port: port, body: try Self.json(["messages": messages])),
+                try await TestClient.post(
+                    port: port, body: try Self.json(["messages": messages, "mock_reasoning_field": "reasoning_content"])),
+                try await TestClient.post(port: port, body: try Self.json(["messages": messages, "stream": true]))
+            )
+        }
+        let message = try JSONDecoder().decode(Answer.self, from: Data(plain.body)).choices.first?.message
+        #expect(message?.reasoning == "Think \u{E9}" && message?.content == Self.prompt && message?.reasoning_content == nil)
+        let olderMessage = try JSONDecoder().decode(Answer.self, from: Data(older.body)).choices.first?.message
+        #expect(olderMessage?.reasoning_content == "Think \u{E9}" && olderMessage?.reasoning == nil)
+        #expect(older.bodyText.contains(#""reasoning":null,"reasoning_content":"#))
+        let deltas = try #require(BodyText.events(streamed.body)).dropLast().map {
+            try JSONDecoder().decode(Answer.self, from: Data($0.utf8)).choices.first?.delta
+        }
+        #expect(deltas.compactMap { $0?.reasoning }.joined() == "Think \u{E9}")
+        #expect(deltas.compactMap { $0?.content }.joined() == Self.prompt)
+        let firstContent = deltas.dropFirst().firstIndex { $0?.content != nil } ?? 0
+        let lastReasoning = deltas.lastIndex { $0?.reasoning != nil } ?? Int.max
+        #expect(lastReasoning < firstContent)
+    }
+
     @Test("without --echo the generated tokens are unchanged")
     func offByDefault() async throws {
         let body = try Self.json(["messages": [["role": "user", "content": Self.prompt]]])

@@ -30,7 +30,7 @@ struct CompletionRenderer: Sendable {
     /// Number of `data:` events of the stream, `[DONE]` included.
     var streamEventCount: Int {
         let roleChunk = self.request.kind == .chat ? 1 : 0
-        return roleChunk + self.request.completionTokens + (self.request.includeUsage && !self.failsMidStream ? 1 : 0) + 1
+        return roleChunk + self.reasoningPieces.count + self.request.completionTokens + (self.request.includeUsage && !self.failsMidStream ? 1 : 0) + 1
     }
 
     /// With `mock_terminal` (any value), the stream fails as vLLM's does when generation raises: an error
@@ -51,6 +51,12 @@ struct CompletionRenderer: Sendable {
         if self.request.kind == .chat {
             if index == 0 { return self.event(Self.chatRoleTail) }
             tokenIndex -= 1
+            // Echoed reasoning streams before the content, as a reasoning parser's deltas do.
+            let reasoning = self.reasoningPieces
+            if tokenIndex < reasoning.count {
+                return self.event(Self.deltaHead(self.request.reasoningField), reasoning[tokenIndex], Self.chatTokenTail)
+            }
+            tokenIndex -= reasoning.count
         }
         let tokens = self.request.completionTokens
         if tokenIndex == tokens - 1, self.failsMidStream {
@@ -88,8 +94,10 @@ struct CompletionRenderer: Sendable {
         case .chat:
             body += Array(#""choices":[{"index":0,"message":{"role":"assistant","content":""#.utf8)
             body += text
+            body += Array(#"","refusal":null,"annotations":null,"audio":null,"function_call":null,"#.utf8)
+            body += self.reasoningMember
             body += Array(
-                #"","refusal":null,"annotations":null,"audio":null,"function_call":null,"reasoning":null},"logprobs":null,"finish_reason":"length","stop_reason":null,"token_ids":null,"routed_experts":null}],"service_tier":null,"system_fingerprint":""#
+                #"},"logprobs":null,"finish_reason":"length","stop_reason":null,"token_ids":null,"routed_experts":null}],"service_tier":null,"system_fingerprint":""#
                     .utf8
             )
             body += Array(Self.systemFingerprint.utf8)
@@ -115,6 +123,24 @@ struct CompletionRenderer: Sendable {
     }
 
     // MARK: - Pieces
+
+    /// The echoed reasoning's escaped pieces (none unless `--echo` saw a system message).
+    private var reasoningPieces: [[UInt8]] {
+        self.request.echoReasoning ?? []
+    }
+
+    /// `"reasoning":null` as vLLM 0.32 writes it, or the echoed reasoning under its field name.
+    private var reasoningMember: [UInt8] {
+        guard let pieces = self.request.echoReasoning else { return Array(#""reasoning":null"#.utf8) }
+        let text = Array(pieces.joined())
+        if self.request.reasoningField == "reasoning" { return Array(#""reasoning":""#.utf8) + text + [UInt8(ascii: "\"")] }
+        return Array(#""reasoning":null,"reasoning_content":""#.utf8) + text + [UInt8(ascii: "\"")]
+    }
+
+    /// `"choices":[{"index":0,"delta":{"<field>":"`.
+    private static func deltaHead(_ field: String) -> [UInt8] {
+        Array(#""choices":[{"index":0,"delta":{"#.utf8) + JSONText.quoted(field) + Array(#":""#.utf8)
+    }
 
     /// `data: ` + shared prefix + the given parts + `\n\n`, in one exactly sized buffer.
     private func event(_ parts: [UInt8]...) -> ByteBuffer {

@@ -24,6 +24,11 @@ struct CompletionRequest: Sendable, Hashable {
     var faults = RequestFaults()
     /// With `--echo`: the escaped pieces of the prompt text, one per generated token (``EchoText``).
     var echoPieces: [[UInt8]]? = nil
+    /// With `--echo`, chat with a `system` message: that text as reasoning, in pieces streamed before the content.
+    var echoReasoning: [[UInt8]]? = nil
+    /// The reasoning field's name: vLLM 0.32's `reasoning`, or `reasoning_content` (older vLLM) when the request
+    /// asks with `mock_reasoning_field` (honoured with `--echo` only).
+    var reasoningField = "reasoning"
 
     /// The escaped text of token `index`: the echoed piece, or the vocabulary's.
     func escapedToken(at index: Int) -> [UInt8] {
@@ -96,6 +101,12 @@ struct CompletionRequest: Sendable, Hashable {
                 kind: kind, model: model, stream: stream, includeUsage: parsed.includeUsage,
                 completionTokens: pieces.count, promptTokens: parsed.promptTokens, faults: parsed.faults,
                 echoPieces: pieces)
+            if kind == .chat, let reasoning = EchoText.reasoning(of: document) {
+                parsed.echoReasoning = EchoText.split(reasoning, pieces: completionTokens)
+                if document["mock_reasoning_field"]?.stringValue == "reasoning_content" {
+                    parsed.reasoningField = "reasoning_content"
+                }
+            }
         }
         return .success(parsed)
     }

@@ -1,12 +1,25 @@
 /// What `--echo` answers with: the prompt's text, split into pieces that become the answer's deltas.
 ///
 /// The text is the last `user` message's `content` for chat (a string, or its parts' `text` joined), and
-/// `prompt` for completions (a string, or its strings joined). Pieces are cut at character boundaries and
-/// escaped one by one, so no delta splits a UTF-8 sequence or a JSON escape.
+/// `prompt` for completions (a string, or its strings joined). A chat request's first `system` message is echoed
+/// as the answer's reasoning (``reasoning(of:)``). Pieces are cut at character boundaries and escaped one by one,
+/// so no delta splits a UTF-8 sequence or a JSON escape.
 enum EchoText {
     /// The escaped pieces of `document`'s prompt text: at most `pieces`, at least one (possibly empty).
     static func pieces(of document: JSONValue, kind: CompletionRequest.Kind, pieces: Int) -> [[UInt8]] {
-        let text = Self.text(of: document, kind: kind)
+        Self.split(Self.text(of: document, kind: kind), pieces: pieces)
+    }
+
+    /// The first `system` message's text, echoed as reasoning; nil without one.
+    static func reasoning(of document: JSONValue) -> String? {
+        guard case .array(let messages)? = document["messages"],
+            let system = messages.first(where: { $0["role"]?.stringValue == "system" })
+        else { return nil }
+        return Self.joined(system["content"])
+    }
+
+    /// `text` in at most `pieces` escaped pieces, at least one (possibly empty).
+    static func split(_ text: String, pieces: Int) -> [[UInt8]] {
         let characters = Array(text)
         let count = max(1, min(pieces, characters.count))
         var output: [[UInt8]] = []
