@@ -210,6 +210,11 @@ class Client:
         return b""
 
 
+def marker(prompt: str) -> str:
+    """The unique, ASCII head of a secret prompt: found in any JSON or log spelling of it."""
+    return prompt.split(" ")[0]
+
+
 def secret_prompt(label: str) -> str:
     text = f"E2EE-SECRET-{uuid.uuid4().hex[:12]} {label}: caf\u00e9 \u4e16\u754c \U0001f600 \"quoted\"\nline two"
     SECRETS_SENT.append(text)
@@ -320,14 +325,21 @@ IDS = [f"{d}-{a}" for d, a in DIALECTS]
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("dialect,algo", DIALECTS, ids=IDS)
 def test_chat(wired, dialect, algo, stream):
+    """The echoing mock answers with the last user message as content and the system message as reasoning: what it
+    received, in plaintext. Reasoning under vLLM 0.32's name `reasoning`, or the older `reasoning_content` (DV
+    seals only that one: test_dv_reasoning_field_of_vllm_0_32)."""
     client = Client(dialect, algo, wired.keys)
     prompt, system = secret_prompt(f"chat {dialect} {algo}"), secret_prompt("system")
-    answer = post(wired, "/v1/chat/completions", client, chat_request(client, prompt, stream, system=system))
+    body = chat_request(client, prompt, stream, system=system)
+    field = "reasoning" if stream and not dialect.startswith("dv") else "reasoning_content"
+    if field == "reasoning_content":
+        body["mock_reasoning_field"] = field
+    answer = post(wired, "/v1/chat/completions", client, body)
     assert answer.status_code == 200, answer.text
-    assert prompt not in answer.text and system not in answer.text
+    assert marker(prompt) not in answer.text and marker(system) not in answer.text
     check_e2ee_headers(client, answer)
-    # The echoing mock answers with the last user message: what it received, in plaintext.
-    assert open_choices(client, answer, stream)[(0, "content")] == prompt
+    opened = open_choices(client, answer, stream)
+    assert (opened[(0, "content")], opened[(0, field)]) == (prompt, system)
     upstream = last_upstream_body(wired, "/v1/chat/completions")
     assert [m["content"] for m in upstream["messages"]] == [system, prompt]
     assert not any(h.lower().startswith("x-e2ee") or h.lower() == "x-client-pub-key" for h in upstream)
@@ -470,6 +482,19 @@ def test_plaintext_request_is_unchanged(wired):
         assert text == prompt
         assert last_upstream_body(wired, "/v1/chat/completions") == body
         check_signatures(wired.base, answer.sent, answer.content, stream)
+
+
+@pytest.mark.xfail(strict=True, reason="DV seals content and reasoning_content only, as DV's code does; vLLM 0.32 "
+                   "sends reasoning as `reasoning`, which then leaves in the clear (reported to the lead)")
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize("dialect", ["dv1", "dv2"])
+def test_dv_reasoning_field_of_vllm_0_32(wired, dialect, stream):
+    client = Client(dialect, "ecdsa", wired.keys)
+    prompt, system = secret_prompt("dv reasoning"), secret_prompt("dv reasoning system")
+    answer = post(wired, "/v1/chat/completions", client, chat_request(client, prompt, stream, system=system))
+    assert answer.status_code == 200, answer.text
+    assert marker(system) not in answer.text, "the reasoning left the proxy in the clear"
+    assert open_choices(client, answer, stream)[(0, "reasoning")] == system
 
 
 # MARK: - Bad inputs: the dialect's 400, nothing forwarded
@@ -671,6 +696,6 @@ def test_zz_no_plaintext_prompt_in_the_proxy_log(wired):
     text = Path(wired.proxy.log.name).read_text(errors="replace")
     assert text, "the proxy logged nothing at trace level"
     for prompt in SECRETS_SENT:
-        marker = prompt.split(" ")[0]
-        assert marker not in text, f"{marker} appears in the proxy's log"
-        assert marker.encode().hex() not in text
+        head = marker(prompt)
+        assert head not in text, f"{head} appears in the proxy's log"
+        assert head.encode().hex() not in text
