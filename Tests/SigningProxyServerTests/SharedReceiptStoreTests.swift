@@ -16,14 +16,15 @@ struct SharedReceiptStoreTests {
     static let jsonRequest = Array(#"{"model":"tiny","messages":[{"role":"user","content":"hi"}]}"#.utf8)
 
     /// The store's settings for `port`, with short bounded waits.
-    static func settings(port: Int, write: Duration = .milliseconds(200), lookup: Duration = .milliseconds(500)) -> SharedStoreSettings {
+    static func settings(port: Int, write: Duration = .seconds(2), lookup: Duration = .seconds(2)) -> SharedStoreSettings {
         var redis = RedisConfiguration(host: "127.0.0.1", port: port)
         redis.maxConnections = 2
         redis.connectTimeout = .seconds(2)
         redis.reconnectBackoff = .milliseconds(20)
         redis.maxReconnectBackoff = .milliseconds(200)
         var settings = SharedStoreSettings(redis: redis)
-        // Longer than the default 50 ms: the whole test run shares two cores, and these tests assert sharing.
+        // Longer than the defaults (50 and 500 ms): the whole test run shares two cores, and most of these tests
+        // assert sharing, which a wait that runs out would turn into a fallback to memory.
         settings.writeTimeout = write
         settings.lookupTimeout = lookup
         return settings
@@ -176,7 +177,8 @@ struct SharedReceiptStoreTests {
 
     @Test("Redis down from the start: completions are served and signed here, lookups answer from memory, nothing waits")
     func downAtStart() async throws {
-        let settings = Self.settings(port: ProxyHarness.closedPort(), write: .milliseconds(300))
+        // A write wait far longer than a completion takes, even on a busy machine: none may wait it out.
+        let settings = Self.settings(port: ProxyHarness.closedPort(), write: .seconds(5))
         try await ProxyHarness.run(configure: { $0.sharedStore = settings }) { a in
             let clock = ContinuousClock()
             for index in 0..<10 {
@@ -184,7 +186,7 @@ struct SharedReceiptStoreTests {
                 let answer = try await a.send(.POST, "/v1/chat/completions", body: Self.jsonRequest)
                 #expect(answer.status == 200)
                 // A refused connect fails at once: no completion waits for the write bound.
-                #expect(clock.now - start < .milliseconds(300), "completion \(index)")
+                #expect(clock.now - start < .seconds(5), "completion \(index)")
                 let chatID = try Self.chatID(answer, streamed: false)
                 _ = try await a.storedRecord(chatID)
                 #expect(try await a.signature(chatID).status == 200)
@@ -257,8 +259,9 @@ struct SharedReceiptStoreTests {
                 _ = try await a.storedRecord(chatID)
                 #expect(try await a.signature(chatID).status == 200)
             }
-            // The first three wait the bound (and not much more); then the store is down and nothing waits.
-            for duration in durations.prefix(3) { #expect(duration >= .milliseconds(100) && duration < .seconds(2)) }
+            // The first three wait the bound, then the store is down and nothing waits (the counters say which
+            // waited; the durations are not compared with an upper bound, which a busy machine can stretch).
+            for duration in durations.prefix(3) { #expect(duration >= .milliseconds(100)) }
             #expect(a.proxy.metrics.value(.sharedStoreWriteTimeouts) == 3)
             #expect(a.proxy.metrics.value(.sharedStoreWritesSkipped) == 3)
             #expect(a.proxy.metrics.value(.signaturesStored) == 6)
