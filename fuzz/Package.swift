@@ -195,6 +195,8 @@ let package = Package(
                 "TEE",
                 "SigningProxyVerifier",
                 "SigningProxyServer",
+                "RedisClient",
+                "E2EE",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

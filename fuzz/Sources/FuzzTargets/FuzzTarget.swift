@@ -30,6 +30,7 @@ package struct FuzzTarget: Sendable {
         PCKChainTarget.target,
         FastPathTarget.target,
         RESPTarget.target,
+        E2EETarget.target,
     ]
 
     /// The target called `name`, if any.
