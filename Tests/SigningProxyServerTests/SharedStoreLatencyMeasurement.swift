@@ -10,7 +10,7 @@ import Testing
 /// through a proxy without the store and one with it (redis-server on loopback, default 50 ms write wait). Prints
 /// figures, asserts none; runs only with REDIS_BENCH=1
 /// (`REDIS_BENCH=1 swift test --skip-build --filter SharedStoreLatencyMeasurement`).
-@Suite("Shared store latency measurement", .enabled(if: ProcessInfo.processInfo.environment["REDIS_BENCH"] == "1"))
+@Suite("Shared store latency measurement", .serialized, .enabled(if: ProcessInfo.processInfo.environment["REDIS_BENCH"] == "1"))
 struct SharedStoreLatencyMeasurement {
     static let requests = Int(ProcessInfo.processInfo.environment["REDIS_BENCH_REQUESTS"] ?? "") ?? 1000
 
