@@ -24,6 +24,8 @@ package struct ProxyApplication: Sendable {
     package let sharedStore: SharedReceiptStore?
     /// Where E2EE nonces are claimed: Redis and memory with a shared store, memory alone without.
     package let replayStore: any E2EEReplayStore
+    /// The keys encrypted requests are opened with; nil only if they cannot be derived (E2EE is then refused).
+    let e2ee: E2EEKeyring?
 
     package init(configuration: ProxyConfiguration, keys: SigningKeys, attestation: any AttestationReporting) {
         self.configuration = configuration
@@ -46,6 +48,7 @@ package struct ProxyApplication: Sendable {
         self.notary = ExchangeNotary(signer: signer, store: store, metrics: metrics, mode: configuration.signingMode, shared: sharedStore)
         self.upstream = UpstreamClient(configuration: configuration)
         self.connections = ConnectionLimiter(limit: configuration.maxConnections)
+        self.e2ee = try? E2EEKeyring(keys: keys, window: configuration.e2eeReplayWindow)
     }
 
     /// The router with every route of docs/API.md, Routes.
@@ -134,6 +137,7 @@ extension ProxyApplication {
             connections: connections,
             live: upstream.pools.live,
             rateLimiter: configuration.rateLimits.map { RateLimiter(settings: $0) },
+            e2ee: e2ee,
             replayStore: replayStore
         )
     }

@@ -88,13 +88,15 @@ package struct ProxyConfiguration: Sendable {
     package var dstackEndpoint: String?
     /// `LOG_FORMAT`: `text` or `json`.
     package var logFormat = "text"
+    /// `E2EE_REPLAY_WINDOW_SECONDS`: how far an E2EE v2 timestamp may be from now, and how long its nonce stays
+    /// spent (docs/E2EE.md, "AAD, freshness, replay").
+    package var e2eeReplayWindow: Int64 = 300
 
     package init() {}
 
     /// Variables other vllm-proxy implementations read that this proxy deliberately does not support
     /// (docs/API.md, Environment).
     package static let unsupportedVariables = [
-        "E2EE_REPLAY_WINDOW_SECONDS",
         "CLOUD_API_URL", "OHTTP_ENABLED",
     ]
 
@@ -129,6 +131,11 @@ package struct ProxyConfiguration: Sendable {
         if let count = try integer("VLLM_PROXY_MAX_CONNECTIONS", minimum: 1) { self.maxConnections = count }
         if let secs = try integer("CHAT_CACHE_EXPIRATION", minimum: 1) { self.chatCacheExpiration = .seconds(secs) }
         if let capacity = try integer("SIGNATURE_CACHE_CAPACITY", minimum: 1) { self.signatureCacheCapacity = capacity }
+        if let window = try integer("E2EE_REPLAY_WINDOW_SECONDS", minimum: 1) {
+            // ACI allows at most 300 s; a longer window would accept what every reference refuses.
+            guard window <= 300 else { throw .invalid("E2EE_REPLAY_WINDOW_SECONDS", "must be at most 300") }
+            self.e2eeReplayWindow = Int64(window)
+        }
         if let format = value("SIGNING_TEXT_FORMAT") {
             guard let parsed = SigningTextFormat(rawValue: format.lowercased()) else {
                 throw .invalid("SIGNING_TEXT_FORMAT", "must be 'plain' or 'model'")

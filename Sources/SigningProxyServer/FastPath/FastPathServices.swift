@@ -27,6 +27,8 @@ struct FastPathServices: Sendable {
     let live: LiveInstances
     /// `RATE_LIMIT_*`; nil: no limits (docs/API.md, Rate limits).
     var rateLimiter: RateLimiter? = nil
+    /// The keys and replay state of encrypted requests (docs/E2EE.md); nil: they are refused.
+    var e2ee: E2EEKeyring? = nil
     /// Where E2EE nonces are claimed: the shared store when configured (docs/API.md, "Shared receipt store"),
     /// else this process's memory.
     var replayStore: any E2EEReplayStore = InMemoryReplayCache()

@@ -1,3 +1,5 @@
+import E2EE
+import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -48,12 +50,34 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             }
         }
         isModelsList = route == .models
-        machine = ExchangeStateMachine(route: route, head: head, settings: services.exchangeSettings, authentication: authentication)
+        var e2ee: Result<E2EEExchange, OpenAIError>?
+        if case .proxied(let proxied) = route, authentication == nil {
+            e2ee = Self.e2eeHeaders(head.headers, endpoint: proxied.e2eeEndpoint, keyring: services.e2ee)
+        }
+        machine = ExchangeStateMachine(
+            route: route, head: head, settings: services.exchangeSettings, authentication: authentication, e2ee: e2ee)
         services.live.exchanges.add(1, ordering: .relaxed)
     }
 
     deinit {
         services.live.exchanges.subtract(1, ordering: .relaxed)
+    }
+
+    /// An encrypted request's headers checked against the keys (nil for plaintext), or its refusal.
+    private static func e2eeHeaders(
+        _ headers: HTTPHeaders, endpoint: E2EEEndpoint, keyring: E2EEKeyring?
+    ) -> Result<E2EEExchange, OpenAIError>? {
+        guard ExchangeStateMachine.carriesE2EE(headers) else { return nil }
+        guard let keyring else { return .failure(.e2eeUnsupported) }
+        do {
+            let fields = E2EEHeaders(headers.map { ($0.name, $0.value) })
+            guard let exchange = try E2EEExchange(
+                headers: fields, endpoint: endpoint, keys: keyring.server, keyset: keyring.aci, now: Int64(time(nil)))
+            else { return nil }
+            return .success(exchange)
+        } catch {
+            return .failure(OpenAIError(e2ee: error))
+        }
     }
 
     /// Who a request counts against under the rate limits (docs/API.md, Rate limits); nil: nobody.
@@ -169,6 +193,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
             break  // handled where the connection arrives
         case .sendUpstream(let upstreamHead, let body):
             upstream?.send(upstreamHead, body: body, idleLimit: services.upstreamTimeout)
+        case .claimReplay(let exchange):
+            claimReplay(exchange)
         case .lookUpSignature(let chatID, let algorithm, let mayWait):
             lookUp(chatID: chatID, algorithm: algorithm, mayWait: mayWait)
         case .retryLookup(let delay):
@@ -259,6 +285,24 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         }
     }
 
+    /// Claims an encrypted request's nonce (the store may be remote) and reports back on the loop.
+    private func claimReplay(_ exchange: E2EEExchange) {
+        let store = services.replayStore
+        let now = Int64(time(nil))
+        let claimed = eventLoop.makePromise(of: OpenAIError?.self)
+        claimed.completeWithTask {
+            do throws(E2EEError) {
+                try await exchange.claimReplay(store: store, now: now)
+                return nil
+            } catch {
+                return OpenAIError(e2ee: error)
+            }
+        }
+        claimed.futureResult.assumeIsolated().whenSuccess { [self] refusal in
+            perform(machine.replayClaimed(refusal))
+        }
+    }
+
     private func lookUp(chatID: String, algorithm: String?, mayWait: Bool) {
         let authorization = head.headers.first(name: "authorization")
         // Only an authenticated caller may wait: nobody else learns that a record is on its way.
@@ -340,6 +384,9 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         case .clientLeft:
             metrics.increment(.clientDisconnects)
             logger.info("client went away mid-response; upstream request cancelled")
+        case .unsealable:
+            metrics.increment(.upstreamErrors)
+            logger.warning("an answer to an encrypted request could not be encrypted; withheld")
         }
     }
 
