@@ -179,6 +179,9 @@ extension ReportTable {
                     + "p99 \(f(m.latencyC64Off.p99Microseconds)) / \(f(m.latencyC64On.p99Microseconds)) us; "
                     + "proxy cores \(f(m.serverCoresC64Off, 2)) / \(f(m.serverCoresC64On, 2)), redis-server \(f(m.redisCoresC64, 2)); "
                     + "errors \(m.errors)")
+            lines.append(
+                "    CPU per completion at c=64: proxy \(f(m.proxyCPUMicrosecondsPerRequestOff, 0)) / "
+                    + "\(f(m.proxyCPUMicrosecondsPerRequestOn, 0)) us, redis-server \(f(m.redisCPUMicrosecondsPerRequest, 0)) us")
             let counters = m.storeCounters.sorted { $0.key < $1.key }
                 .map { "\($0.key.replacingOccurrences(of: "signing_proxy_shared_store_", with: "")) \(f($0.value, 0))" }
             lines.append("    store counters: " + (counters.isEmpty ? "none in /metrics" : counters.joined(separator: ", ")))

@@ -36,6 +36,10 @@ struct SharedStoreFigures: Codable, Sendable {
         var serverCoresC64Off: Double
         var serverCoresC64On: Double
         var redisCoresC64: Double
+        /// Proxy CPU per completion at c=64 (its cores over its requests/s; redis-server's own apart), µs.
+        var proxyCPUMicrosecondsPerRequestOff: Double
+        var proxyCPUMicrosecondsPerRequestOn: Double
+        var redisCPUMicrosecondsPerRequest: Double
         /// The store proxy's `signing_proxy_shared_store_*` counters after the phase (writes, timeouts, errors).
         var storeCounters: [String: Double]
         /// Failed connections and non-200 answers, both sides.
@@ -93,6 +97,9 @@ struct SharedStoreAccumulator: Sendable {
             latencyC64Off: Percentiles(off.throughput.latencies), latencyC64On: Percentiles(on.throughput.latencies),
             serverCoresC64Off: Self.mean(off.serverCores), serverCoresC64On: Self.mean(on.serverCores),
             redisCoresC64: Self.mean(redisCores),
+            proxyCPUMicrosecondsPerRequestOff: rpsOff > 0 ? Self.mean(off.serverCores) / rpsOff * 1e6 : 0,
+            proxyCPUMicrosecondsPerRequestOn: rpsOn > 0 ? Self.mean(on.serverCores) / rpsOn * 1e6 : 0,
+            redisCPUMicrosecondsPerRequest: rpsOn > 0 ? Self.mean(redisCores) / rpsOn * 1e6 : 0,
             storeCounters: storeCounters,
             errors: [off.latency, off.throughput, on.latency, on.throughput].reduce(0) { $0 + $1.errors + $1.badStatus })
     }
