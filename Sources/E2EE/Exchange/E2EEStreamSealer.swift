@@ -10,6 +10,9 @@ package struct E2EEStreamSealer: Sendable {
         self.sealer = sealer
     }
 
+    /// How many bytes of an unfinished line are held (for a caller that bounds one line's length).
+    package var heldCount: Int { self.partial.count }
+
     /// Upstream SSE bytes in (any split, even byte by byte); out: the bytes of every COMPLETE line, with each
     /// `data:` JSON event's fields sealed and every other line (comments, `event:`, blank lines, `data: [DONE]`,
     /// events without sealed fields such as errors: byte for byte) as received. A partial line is held until its
