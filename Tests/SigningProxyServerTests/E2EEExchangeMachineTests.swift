@@ -193,12 +193,28 @@ struct E2EEExchangeMachineTests {
 
     @Test("an answer that cannot be sealed is withheld: a 502 before any byte, a cut stream after")
     func unsealable() async throws {
-        let client = try Self.client(.near(version: 2))
+        // ACI refuses a content that is not a string (the NEAR and DV sealers pass one through).
+        let client = try Self.client(.aci(.x25519))
         var whole = try Self.machine(client)
         _ = try await Self.send(&whole, body: try Self.chatBody(client, stream: false), replay: InMemoryReplayCache())
-        let outcome = try Driver.answer(&whole, contentType: "application/json", parts: [Array(#"{"id":"x","choices":[{"message":{"content":7}}]}"#.utf8)])
+        let outcome = try Driver.answer(
+            &whole, contentType: "application/json", parts: [Array(#"{"id":"x","model":"m","choices":[{"index":0,"message":{"content":7}}]}"#.utf8)])
         #expect(outcome.head?.status == .badGateway)
+        #expect(String(decoding: outcome.bytes, as: UTF8.self).contains("e2ee_encryption_failed"))
         #expect(outcome.notes.contains(.unsealable))
-        #expect(outcome.receipt == nil)
+        #expect(outcome.receipt == Optional(ExchangeStateMachine.Receipt.none))
+
+        // A stream whose second event is not JSON: the first went out sealed, then the stream is cut, unsigned.
+        let streamed = try Self.client(.near(version: 2))
+        var stream = try Self.machine(streamed)
+        _ = try await Self.send(&stream, body: try Self.chatBody(streamed, stream: true), replay: InMemoryReplayCache())
+        let first = #"data: {"id":"c","choices":[{"index":0,"delta":{"content":"the secret"}}]}"# + "\n\n"
+        let cut = try Driver.answer(
+            &stream, contentType: "text/event-stream", parts: [Array(first.utf8), Array("data: {not json\n\ndata: [DONE]\n\n".utf8)])
+        #expect(cut.abandoned)
+        #expect(cut.notes.contains(.unsealable))
+        #expect(cut.receipt == nil)
+        #expect(!String(decoding: cut.bytes, as: UTF8.self).contains("secret"))
+        #expect(cut.head?.status == .ok)
     }
 }

@@ -30,7 +30,14 @@ struct FailureTests {
                 try await harness.send(
                     .POST, "/v1/chat/completions", body: Array("{}".utf8),
                     headers: [("Authorization", "Bearer test-token"), ("X-E2EE-Version", "1")]),
-                status: 400, type: "invalid_e2ee_request")
+                // ACI's version header without X-Signing-Algo: ACI v2 knows no version 1 (docs/E2EE.md, Dispatch).
+                status: 400, type: "e2ee_invalid_version")
+            try expectEnvelope(
+                try await harness.send(
+                    .POST, "/v1/chat/completions", body: Array("{}".utf8),
+                    headers: [("Authorization", "Bearer test-token"), ("X-Signing-Algo", "ecdsa"), ("X-Encryption-Version", "2")]),
+                // NEAR's dialect without its client key.
+                status: 400, type: "bad_request")
             let big = Array("{\"p\":\"\(String(repeating: "x", count: 2000))\"}".utf8)
             try expectEnvelope(
                 try await harness.send(.POST, "/v1/completions", body: big),
