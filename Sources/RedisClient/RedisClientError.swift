@@ -24,7 +24,7 @@ package struct RedisClientError: Error, Hashable, CustomStringConvertible {
     /// connection was closed, as later replies on it could no longer be matched to their commands.
     static let timeout = Self(.timeout)
     /// The connection closed (by the server, the network, an earlier timeout or parse error) before the reply came.
-    static let connectionClosed = Self(.connectionClosed)
+    package static let connectionClosed = Self(.connectionClosed)
     /// The server's bytes are not RESP2 within the parser's limits.
     static func protocolError(_ error: RESPParseError) -> Self { .init(.protocolError(error)) }
     /// The server answered with an error reply (`-ERR …`), given verbatim.

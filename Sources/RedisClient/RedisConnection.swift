@@ -65,6 +65,13 @@ package final class RedisConnection: Sendable {
         return try await Self.reply(promise.futureResult)
     }
 
+    /// Sends one command; its reply (or `RedisClientError`) completes the future, on this connection's event loop.
+    package func sendReply(_ arguments: [ByteBuffer], timeout: TimeAmount? = nil) -> EventLoopFuture<RESPValue> {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        write([RedisCommand(arguments: arguments, promise: promise, deadline: .now() + (timeout ?? commandTimeout))])
+        return promise.futureResult
+    }
+
     /// Sends one command given as text.
     package func send(_ arguments: [String], timeout: TimeAmount? = nil) async throws(RedisClientError) -> RESPValue {
         try await send(arguments.map { ByteBuffer(string: $0) }, timeout: timeout)

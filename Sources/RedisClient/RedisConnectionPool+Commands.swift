@@ -23,14 +23,46 @@ extension RedisConnectionPool {
     package func set(
         _ key: String, to value: ByteBuffer, expireSeconds: Int? = nil, onlyIfAbsent: Bool = false, timeout: TimeAmount? = nil
     ) async throws(RedisClientError) -> Bool {
+        let reply = try await send(Self.setArguments(key, value, expireSeconds: expireSeconds, onlyIfAbsent: onlyIfAbsent), timeout: timeout)
+        return try Self.setReply(reply, onlyIfAbsent: onlyIfAbsent)
+    }
+
+    /// SET as ``set(_:to:expireSeconds:onlyIfAbsent:timeout:)`` does, answered on `eventLoop` without a task while
+    /// a connection is open; the future fails with a `RedisClientError`.
+    package func set(
+        _ key: String, to value: ByteBuffer, expireSeconds: Int? = nil, onlyIfAbsent: Bool = false, on eventLoop: any EventLoop,
+        timeout: TimeAmount? = nil
+    ) -> EventLoopFuture<Bool> {
+        send(Self.setArguments(key, value, expireSeconds: expireSeconds, onlyIfAbsent: onlyIfAbsent), on: eventLoop, timeout: timeout)
+            .flatMapErrorThrowing { error in throw (error as? RedisClientError) ?? .connectionClosed }
+            .flatMapThrowing { reply in try Self.setReply(reply, onlyIfAbsent: onlyIfAbsent) }
+    }
+
+    /// GET as ``get(_:timeout:)`` does, answered on `eventLoop` without a task while a connection is open.
+    package func get(_ key: String, on eventLoop: any EventLoop, timeout: TimeAmount? = nil) -> EventLoopFuture<ByteBuffer?> {
+        send([ByteBuffer(string: "GET"), ByteBuffer(string: key)], on: eventLoop, timeout: timeout)
+            .flatMapErrorThrowing { error in throw (error as? RedisClientError) ?? .connectionClosed }
+            .flatMapThrowing { reply in
+                switch try Self.checked(reply) {
+                case .bulkString(let value): return value
+                case .null: return nil
+                default: throw RedisClientError.unexpectedReply(reply)
+                }
+            }
+    }
+
+    private static func setArguments(_ key: String, _ value: ByteBuffer, expireSeconds: Int?, onlyIfAbsent: Bool) -> [ByteBuffer] {
         var arguments = [ByteBuffer(string: "SET"), ByteBuffer(string: key), value]
         if let expireSeconds {
             arguments.append(ByteBuffer(string: "EX"))
             arguments.append(ByteBuffer(string: String(expireSeconds)))
         }
         if onlyIfAbsent { arguments.append(ByteBuffer(string: "NX")) }
-        let reply = try await send(arguments, timeout: timeout)
-        switch try Self.checked(reply) {
+        return arguments
+    }
+
+    private static func setReply(_ reply: RESPValue, onlyIfAbsent: Bool) throws(RedisClientError) -> Bool {
+        switch try checked(reply) {
         case .simpleString("OK"): return true
         case .null where onlyIfAbsent: return false
         default: throw .unexpectedReply(reply)

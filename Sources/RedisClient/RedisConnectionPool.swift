@@ -65,6 +65,21 @@ package final class RedisConnectionPool: Sendable {
         try await connection().send(arguments, timeout: timeout)
     }
 
+    /// Sends one command and completes the future with its reply on `eventLoop`. With an open connection in the next
+    /// slot no task is made: the command is written from the caller's thread and the reply hops to `eventLoop` once
+    /// (a task per command costs a trip through the global executor each way, measurable per completion).
+    package func send(_ arguments: [ByteBuffer], on eventLoop: any EventLoop, timeout: TimeAmount? = nil) -> EventLoopFuture<RESPValue> {
+        let open = state.withLock { state -> RedisConnection? in
+            guard !state.closed, case .ready(let connection) = state.slots[state.next], connection.isActive else { return nil }
+            state.next = (state.next + 1) % state.slots.count
+            return connection
+        }
+        if let open { return open.sendReply(arguments, timeout: timeout).hop(to: eventLoop) }
+        return eventLoop.makeFutureWithTask { () async throws -> RESPValue in
+            try await self.send(arguments, timeout: timeout)
+        }
+    }
+
     /// Sends `commands` back to back on one connection; the replies in order, error replies included.
     package func pipeline(_ commands: [[ByteBuffer]], timeout: TimeAmount? = nil) async throws(RedisClientError) -> [RESPValue] {
         try await connection().pipeline(commands, timeout: timeout)

@@ -38,7 +38,7 @@ final class SharedRecordWrite {
         let timer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             guard outcome == nil else { return }
             timedOut = true
-            store.writeAnswered(nil)
+            store.writeOutwaited()
             releasePromise.succeed()
         }
         answer.assumeIsolated().whenSuccess { [self] result in
@@ -48,12 +48,8 @@ final class SharedRecordWrite {
             case .success(false): outcome = .taken
             case .failure: outcome = .failed
             }
-            if timedOut {
-                store.lateWriteAnswered(result)
-            } else {
-                store.writeAnswered(result)
-                releasePromise.succeed()
-            }
+            store.writeAnswered(result)
+            if !timedOut { releasePromise.succeed() }
             if retractOnStore, outcome == .stored { store.retract(key) }
         }
     }

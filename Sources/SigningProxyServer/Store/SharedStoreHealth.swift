@@ -4,8 +4,9 @@ import Synchronization
 /// Whether the shared store is used, after the outcomes seen so far: a circuit breaker (docs/API.md, "Shared
 /// receipt store", Failures).
 ///
-/// Up: every operation goes to Redis. `failuresToOpen` failures in a row (an error, or a write that outlived its
-/// wait) take it down: for `backoff` every operation skips Redis at once (records stay in this replica, lookups
+/// Up: every operation goes to Redis. `failuresToOpen` failures in a row (an error, no answer within a command's
+/// timeout, or a lookup or replay claim that outlived its wait; a record's write that outlived its wait counts by
+/// the answer it gets later) take it down: for `backoff` every operation skips Redis at once (records stay in this replica, lookups
 /// answer from memory, replay claims from memory). After the back-off the next operation starts one PING; while it
 /// runs the others still skip. Its answer within the write wait brings the store up; otherwise the back-off doubles,
 /// up to `maxBackoff`. So a dead or slow Redis costs at most `failuresToOpen` waits, then nothing.
