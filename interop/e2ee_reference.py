@@ -368,7 +368,8 @@ def dv_answer_fields(answer: dict, streamed: bool, dialect: str, algo: str):
         if streamed and msg.get("content") == "":
             dropped.append(["choices", i, key, "content"])
             msg = {k: v for k, v in msg.items() if k != "content"}
-        for field in ("content", "reasoning_content"):
+        # DV's proxy seals content and reasoning_content; signing-proxy also seals vLLM 0.32's `reasoning`.
+        for field in ("content", "reasoning_content", "reasoning"):
             if isinstance(msg.get(field), str):
                 aad = dv_response_aad(algo, model, rid, i, field, DV_NONCE, TS) if dialect == "dv-v2" else b""
                 sealed.append((["choices", i, key, field], aad, msg[field]))

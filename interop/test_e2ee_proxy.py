@@ -484,8 +484,6 @@ def test_plaintext_request_is_unchanged(wired):
         check_signatures(wired.base, answer.sent, answer.content, stream)
 
 
-@pytest.mark.xfail(strict=True, reason="DV seals content and reasoning_content only, as DV's code does; vLLM 0.32 "
-                   "sends reasoning as `reasoning`, which then leaves in the clear (reported to the lead)")
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("dialect", ["dv1", "dv2"])
 def test_dv_reasoning_field_of_vllm_0_32(wired, dialect, stream):

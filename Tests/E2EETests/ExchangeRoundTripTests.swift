@@ -52,12 +52,13 @@ import Testing
             version == 1 ? [] : E2EEAAD.dvResponse(algo: algo, model: "served", id: "chatcmpl-9", choice: choice, field: field,
                                                    nonce: self.fixture.world.dv_nonce, timestamp: self.fixture.world.timestamp)
         }
-        // The answer: `index` is ignored (DV binds the position), `reasoning` is not DV's, null stays.
+        // The answer: `index` is ignored (DV binds the position), `reasoning` (vLLM 0.32's name) is sealed too, null stays.
         let answer = Array(#"{"id":"chatcmpl-9","model":"served","choices":[{"index":5,"message":{"role":"assistant","content":"hi \u00e9\n","reasoning_content":"think","reasoning":"r"}},{"index":1,"message":{"content":null,"reasoning_content":""}}],"usage":{"x":1e-05}}"#.utf8)
         try ExchangeFixture.expectSealed(
             try exchange.sealResponse(answer), plain: answer, client: client,
             sealed: [([ "choices", 0, "message", "content"], answerAAD(0, "content"), "hi é\n"),
                      (["choices", 0, "message", "reasoning_content"], answerAAD(0, "reasoning_content"), "think"),
+                     (["choices", 0, "message", "reasoning"], answerAAD(0, "reasoning"), "r"),
                      (["choices", 1, "message", "reasoning_content"], answerAAD(1, "reasoning_content"), "")])
 
         var stream = exchange.streamSealer()

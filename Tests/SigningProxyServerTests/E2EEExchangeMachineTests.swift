@@ -217,4 +217,39 @@ struct E2EEExchangeMachineTests {
         #expect(!String(decoding: cut.bytes, as: UTF8.self).contains("secret"))
         #expect(cut.head?.status == .ok)
     }
+
+    @Test("a line longer than a buffered answer may be is not held: the stream is withheld, unsigned")
+    func overlongLine() async throws {
+        let client = try Self.client(.near(version: 2))
+        var machine = try Self.machine(client)
+        _ = try await Self.send(&machine, body: try Self.chatBody(client, stream: true), replay: InMemoryReplayCache())
+        let line = Array(#"data: {"id":"c","choices":[{"index":0,"delta":{"content":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 20_000)
+        let outcome = try Driver.answer(&machine, contentType: "text/event-stream", parts: [line], end: false)
+        #expect(outcome.head?.status == .badGateway)
+        #expect(outcome.notes.contains(.unsealable))
+    }
+
+    @Test("E2EE_REPLAY_WINDOW_SECONDS bounds v2 timestamps: ACI at the headers, DV at the claim")
+    func window() async throws {
+        let old = Int64(Date().timeIntervalSince1970) - 60
+        let nonce = String(repeating: "ab", count: 32)
+        let aciKey = try #require(Self.keyring.aci.first { $0.suite == .secp256k1 })
+        let aci = try E2EEClient(
+            aci: .secp256k1, serverPublicKeyHex: aciKey.publicKeyHex, clientSecret: .secp256k1(Secp256k1PrivateKey.random()),
+            nonce: nonce, timestamp: old)
+        let headers = E2EEHeaders(aci.headers)
+        let keyring = Self.keyring
+        // 60 s old: inside the default 300 s, outside a 30 s window.
+        #expect(try E2EEExchange(headers: headers, endpoint: .chatCompletions, keys: keyring.server, keyset: keyring.aci, now: old + 60) != nil)
+        #expect(throws: E2EEError.self) {
+            _ = try E2EEExchange(headers: headers, endpoint: .chatCompletions, keys: keyring.server, keyset: keyring.aci, now: old + 60, window: 30)
+        }
+        let dv = try E2EEClient(
+            dialect: .dv(version: 2), algo: .ecdsa, serverPublicKeyHex: Self.keys.ecdsaPublicKeyHex,
+            clientSecp256k1: Secp256k1PrivateKey.random(), nonce: nonce, timestamp: old)
+        var exchange = try #require(
+            try E2EEExchange(headers: E2EEHeaders(dv.headers), endpoint: .chatCompletions, keys: keyring.server, keyset: [], now: old + 60, window: 30))
+        _ = try exchange.openRequest(try Self.chatBody(dv, stream: false))
+        await #expect(throws: E2EEError.self) { try await exchange.claimReplay(store: InMemoryReplayCache(), now: old + 60) }
+    }
 }

@@ -63,9 +63,11 @@ private struct Walk {
 
     // MARK: DV
 
-    /// DV: `choices[i].message` (or `.delta`) `content` and `reasoning_content` strings, AAD with the answer's
-    /// `model` and `id` and the choice's position; a streamed empty `delta.content` is dropped. With `union` (DV
-    /// and NEAR v1 cannot be told apart), NEAR's v1 fields too: `reasoning`, `audio.data`, list content's `text`.
+    /// DV: `choices[i].message` (or `.delta`) `content`, `reasoning_content` and `reasoning` strings, AAD with the
+    /// answer's `model` and `id` and the choice's position; a streamed empty `delta.content` is dropped. DV's own
+    /// code seals the first two only, but vLLM 0.32 names its reasoning `reasoning`, which would otherwise leave in
+    /// the clear (sealed under `field=reasoning`). With `union` (DV and NEAR v1 cannot be told apart), NEAR's v1
+    /// fields too: `audio.data`, list content's `text`.
     mutating func sealDV(
         _ top: [JSONScanner.Member], streamed: Bool, union: Bool,
         _ seal: (String, String, String, Int, String) throws(E2EEError) -> String
@@ -80,8 +82,7 @@ private struct Walk {
                 if streamed { self.dropEmptyContent(fields) }
                 for field in fields {
                     switch field.name {
-                    case "content", "reasoning_content",
-                        "reasoning" where union:
+                    case "content", "reasoning_content", "reasoning":
                         if union, field.name == "content", self.json.kind(field.value) == .array {
                             try self.sealParts(field.value) { text throws(E2EEError) in
                                 try seal(text, model, id, position, "content")

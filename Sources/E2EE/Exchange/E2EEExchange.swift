@@ -9,6 +9,8 @@ package struct E2EEExchange: Sendable {
     package let endpoint: E2EEEndpoint
     /// The request's `model`, which ACI binds into the answer's AAD.
     private var aciModel = ""
+    /// How far a v2 timestamp may be from now, and how long its nonce stays spent.
+    private let window: Int64
 
     /// nil for a plaintext request (no E2EE header at all). Throws the dialect's 400 for bad headers, and
     /// e2ee_unsupported_endpoint / invalid_e2ee_request / NEAR bad_request for an endpoint the dialect does not cover.
@@ -16,7 +18,8 @@ package struct E2EEExchange: Sendable {
     /// The endpoint is checked once the dialect is known and before its headers are, as DV's handler and ACI's
     /// gateway refuse an uncovered endpoint whatever the headers say.
     package init?(
-        headers: E2EEHeaders, endpoint: E2EEEndpoint, keys: E2EEServerKeys, keyset: [ACIKey], now: Int64
+        headers: E2EEHeaders, endpoint: E2EEEndpoint, keys: E2EEServerKeys, keyset: [ACIKey], now: Int64,
+        window: Int64 = ACIContext.window
     ) throws(E2EEError) {
         guard let dialect = try E2EEDialect.detect(headers) else { return nil }
         let covered: Bool
@@ -34,11 +37,12 @@ package struct E2EEExchange: Sendable {
             family = .aci
         }
         guard covered else { throw .unsupportedEndpoint(family) }
-        guard let context = try E2EERequestContext.parse(headers, keys: keys, keyset: keyset, now: now) else {
+        guard let context = try E2EERequestContext.parse(headers, keys: keys, keyset: keyset, now: now, window: window) else {
             return nil
         }
         self.context = context
         self.endpoint = endpoint
+        self.window = window
     }
 
     /// Decrypts the request's encrypted fields (the whole request body as received) and returns the body to
@@ -53,8 +57,8 @@ package struct E2EEExchange: Sendable {
     /// After openRequest succeeded: claim the nonce (DV v2, ACI v2); no-op for dialects without replay protection.
     package func claimReplay(store: some E2EEReplayStore, now: Int64) async throws(E2EEError) {
         switch self.context {
-        case .dv(let dv): try await dv.claimNonce(now: now, store: store)
-        case .aci(let aci): try await aci.claimNonce(now: now, store: store)
+        case .dv(let dv): try await dv.claimNonce(now: now, window: self.window, store: store)
+        case .aci(let aci): try await aci.claimNonce(now: now, window: self.window, store: store)
         case .near, .legacyV1: return
         }
     }

@@ -444,6 +444,8 @@ struct ExchangeStateMachine {
                     let sealed = try buffer.withUnsafeReadableBytes { bytes in
                         Result { () throws(E2EEError) in try streaming.sealer!.consume(bytes) }
                     }.get()
+                    // The sealer holds an unfinished line; one longer than a whole buffered answer may be is refused.
+                    if streaming.sealer!.heldCount > settings.maxUpstreamResponseSize { return unsealable(streaming) }
                     guard !sealed.isEmpty else {
                         state = .streaming(streaming)
                         return .none

@@ -72,7 +72,8 @@ final class ProxyExchange: UpstreamConnectionDelegate {
         do {
             let fields = E2EEHeaders(headers.map { ($0.name, $0.value) })
             guard let exchange = try E2EEExchange(
-                headers: fields, endpoint: endpoint, keys: keyring.server, keyset: keyring.aci, now: Int64(time(nil)))
+                headers: fields, endpoint: endpoint, keys: keyring.server, keyset: keyring.aci, now: Int64(time(nil)),
+                window: keyring.window)
             else { return nil }
             return .success(exchange)
         } catch {
