@@ -106,18 +106,10 @@ private struct Walk {
 
     /// DV's `str(obj.get(name, ""))` for the answer's `id` and `model` (see the request opener).
     private func dvText(_ value: Range<Int>?) throws(E2EEError) -> String {
-        guard let value else { return "" }
-        switch self.json.kind(value) {
-        case .string: return try self.string(value)
-        case .literal:
-            return switch self.json.bytes[value.lowerBound] {
-            case UInt8(ascii: "t"): "True"
-            case UInt8(ascii: "f"): "False"
-            default: "None"
-            }
-        case .number: return String(decoding: self.json.bytes[value], as: UTF8.self)
-        case .object, .array: throw self.fault
-        }
+        let text: String?
+        do { text = try self.json.pythonText(value) } catch { throw self.fault }
+        guard let text else { throw self.fault }
+        return text
     }
 
     // MARK: NEAR

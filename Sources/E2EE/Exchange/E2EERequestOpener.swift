@@ -109,18 +109,10 @@ struct E2EERequestOpener {
     /// DV binds `str(payload.get("model", ""))`: a string as it is, `""` when absent, Python's spelling of the
     /// literals, a number as written; an object or array is refused (its `str` is Python's repr).
     private func dvText(_ value: Range<Int>?) throws(E2EEError) -> String {
-        guard let value else { return "" }
-        switch self.json.kind(value) {
-        case .string: return try self.string(value)
-        case .literal:
-            return switch self.json.bytes[value.lowerBound] {
-            case UInt8(ascii: "t"): "True"
-            case UInt8(ascii: "f"): "False"
-            default: "None"
-            }
-        case .number: return String(decoding: self.json.bytes[value], as: UTF8.self)
-        case .object, .array: throw .malformedField(.dv)
-        }
+        let text: String?
+        do { text = try self.json.pythonText(value) } catch { throw self.fault }
+        guard let text else { throw .malformedField(.dv) }
+        return text
     }
 
     // MARK: NEAR

@@ -99,6 +99,23 @@ struct JSONScanner {
     // MARK: Strings
 
     /// The text of the string value at `value` (escapes resolved, UTF-8 checked; a lone surrogate is a fault).
+    /// Python's `str()` of a member as DV binds it in AAD: a string as it is, `""` when absent, `True`, `False`,
+    /// `None`, a number as written; nil for an object or array (whose `str` is Python's repr).
+    func pythonText(_ value: Range<Int>?) throws(Fault) -> String? {
+        guard let value else { return "" }
+        switch self.kind(value) {
+        case .string: return try self.string(value)
+        case .literal:
+            return switch self.bytes[value.lowerBound] {
+            case UInt8(ascii: "t"): "True"
+            case UInt8(ascii: "f"): "False"
+            default: "None"
+            }
+        case .number: return String(decoding: self.bytes[value], as: UTF8.self)
+        case .object, .array: return nil
+        }
+    }
+
     func string(_ value: Range<Int>) throws(Fault) -> String {
         let inner = (value.lowerBound + 1)..<(value.upperBound - 1)
         let slice = self.bytes[inner]
