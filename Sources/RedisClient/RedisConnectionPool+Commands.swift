@@ -10,12 +10,7 @@ extension RedisConnectionPool {
 
     /// GET: the value, or nil when the key does not exist (or has expired).
     package func get(_ key: String, timeout: TimeAmount? = nil) async throws(RedisClientError) -> ByteBuffer? {
-        let reply = try await send([ByteBuffer(string: "GET"), ByteBuffer(string: key)], timeout: timeout)
-        switch try Self.checked(reply) {
-        case .bulkString(let value): return value
-        case .null: return nil
-        default: throw .unexpectedReply(reply)
-        }
+        try Self.getReply(try await send([ByteBuffer(string: "GET"), ByteBuffer(string: key)], timeout: timeout))
     }
 
     /// SET key value [EX seconds] [NX]. Returns whether the value was written: with `onlyIfAbsent`, false means the
@@ -34,21 +29,21 @@ extension RedisConnectionPool {
         timeout: TimeAmount? = nil
     ) -> EventLoopFuture<Bool> {
         send(Self.setArguments(key, value, expireSeconds: expireSeconds, onlyIfAbsent: onlyIfAbsent), on: eventLoop, timeout: timeout)
-            .flatMapErrorThrowing { error in throw (error as? RedisClientError) ?? .connectionClosed }
             .flatMapThrowing { reply in try Self.setReply(reply, onlyIfAbsent: onlyIfAbsent) }
     }
 
     /// GET as ``get(_:timeout:)`` does, answered on `eventLoop` without a task while a connection is open.
     package func get(_ key: String, on eventLoop: any EventLoop, timeout: TimeAmount? = nil) -> EventLoopFuture<ByteBuffer?> {
         send([ByteBuffer(string: "GET"), ByteBuffer(string: key)], on: eventLoop, timeout: timeout)
-            .flatMapErrorThrowing { error in throw (error as? RedisClientError) ?? .connectionClosed }
-            .flatMapThrowing { reply in
-                switch try Self.checked(reply) {
-                case .bulkString(let value): return value
-                case .null: return nil
-                default: throw RedisClientError.unexpectedReply(reply)
-                }
-            }
+            .flatMapThrowing { reply in try Self.getReply(reply) }
+    }
+
+    private static func getReply(_ reply: RESPValue) throws(RedisClientError) -> ByteBuffer? {
+        switch try checked(reply) {
+        case .bulkString(let value): return value
+        case .null: return nil
+        default: throw .unexpectedReply(reply)
+        }
     }
 
     private static func setArguments(_ key: String, _ value: ByteBuffer, expireSeconds: Int?, onlyIfAbsent: Bool) -> [ByteBuffer] {

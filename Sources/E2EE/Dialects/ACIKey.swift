@@ -45,6 +45,11 @@ package struct ACIKey: Sendable {
         self.init(keyID: keyID, suite: .secp256k1, secret: .secp256k1(secp256k1))
     }
 
+    /// The same key under another id (an id made from the public key itself).
+    package func named(_ keyID: String) -> ACIKey {
+        ACIKey(keyID: keyID, suite: self.suite, secret: self.secret)
+    }
+
     private init(keyID: String, suite: Suite, secret: E2EESecretKey) {
         self.keyID = keyID
         self.suite = suite

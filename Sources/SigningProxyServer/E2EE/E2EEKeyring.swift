@@ -1,6 +1,7 @@
 import Crypto
 import E2EE
 import SigningCore
+import SigningCrypto
 import TEE
 
 /// The keys encrypted requests are opened with, all derived from the signing keys (docs/E2EE.md, Keys):
@@ -18,20 +19,15 @@ package struct E2EEKeyring: Sendable {
         let x25519Secret = try Ed25519Montgomery.x25519SecretKey(ed25519Seed: seed)
         // Both keys are bound by the report's `signing_public_key` / address; ACI's per-role rule would want
         // keys of their own, which report_data (the Python proxy's layout) could not bind.
-        let x25519 = try ACIKey(keyID: "", x25519Secret: x25519Secret)
-        let secp256k1 = ACIKey(keyID: "", secp256k1: keys.ecdsa)
-        self.aci = [
-            try ACIKey(keyID: Self.keyID(x25519), x25519Secret: x25519Secret),
-            ACIKey(keyID: Self.keyID(secp256k1), secp256k1: keys.ecdsa),
-        ]
+        let unnamed = [try ACIKey(keyID: "", x25519Secret: x25519Secret), ACIKey(keyID: "", secp256k1: keys.ecdsa)]
+        self.aci = unnamed.map { $0.named(Self.keyID($0)) }
         self.window = window
     }
 
     /// A stable id per key: the suite and the first 8 bytes of the key's SHA-256.
     private static func keyID(_ key: ACIKey) -> String {
         let digest = SHA256.hash(data: Array(key.publicKeyHex.utf8))
-        let prefix = digest.prefix(8).map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
-        return (key.suite == .x25519 ? "x25519-" : "secp256k1-") + prefix
+        return (key.suite == .x25519 ? "x25519-" : "secp256k1-") + Hex.encode(digest.prefix(8))
     }
 
     /// ACI's keyset entries, as attestation reports list them in `e2ee_public_keys`.

@@ -290,16 +290,14 @@ final class ProxyExchange: UpstreamConnectionDelegate {
     private func claimReplay(_ exchange: E2EEExchange) {
         let store = services.replayStore
         let now = Int64(time(nil))
-        let claimed = eventLoop.makePromise(of: OpenAIError?.self)
-        claimed.completeWithTask {
+        eventLoop.makeFutureWithTask { () -> OpenAIError? in
             do throws(E2EEError) {
                 try await exchange.claimReplay(store: store, now: now)
                 return nil
             } catch {
                 return OpenAIError(e2ee: error)
             }
-        }
-        claimed.futureResult.assumeIsolated().whenSuccess { [self] refusal in
+        }.assumeIsolated().whenSuccess { [self] refusal in
             perform(machine.replayClaimed(refusal))
         }
     }
