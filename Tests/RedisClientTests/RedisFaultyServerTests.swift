@@ -116,8 +116,7 @@ struct RedisFaultyServerTests {
 
     @Test("nothing listening: a connect error, then fast failures while backing off")
     func refused() async throws {
-        let port = try await RedisServerProcess.freePort()
-        var configuration = Self.configuration(port: port)
+        var configuration = Self.configuration(port: RefusedPort.port)
         configuration.reconnectBackoff = .seconds(10)
         let pool = RedisConnectionPool(configuration: configuration, logger: .quiet)
         await #expect(throws: RedisClientError.self) { try await pool.ping() }

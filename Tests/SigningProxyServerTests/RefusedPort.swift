@@ -1,0 +1,1 @@
+../RedisClientTests/RefusedPort.swift
