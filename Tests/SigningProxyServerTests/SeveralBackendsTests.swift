@@ -118,7 +118,7 @@ struct SeveralBackendsTests {
                 try await Task.sleep(for: .milliseconds(1))
             }
             let ejected = ContinuousClock.now - killed
-            #expect(ejected < .seconds(1))
+            #expect(ejected < .seconds(3))
             let streams = try await [first, second]
             let cut = try #require(streams.first { $0.cut }, "no stream was cut")
             let whole = try #require(streams.first { !$0.cut }, "both streams were cut")
