@@ -1,6 +1,7 @@
 """Two proxy replicas sharing a real redis-server on loopback (docs/API.md, "Shared receipt store"): a completion
 served by replica A has its signature fetched from replica B and verified with eth-account; Redis killed under
-load fails no completion, A keeps serving its signatures, and sharing resumes once Redis is back."""
+load fails no completion, A keeps serving its signatures, and sharing resumes once Redis is back, with the records
+A made meanwhile."""
 
 import json
 import os
@@ -172,6 +173,27 @@ def test_redis_killed_under_load_then_restarted(replicas, redis_server):
         time.sleep(0.2)
     counts["sharing_resumed_after_s"] = resumed_after
     counts["a_store_up_after_restart"] = metric(a, "signing_proxy_shared_store_up")
+
+    # The records A made while Redis was gone are written once it answers again: B serves them too. Those whose
+    # SET landed just before the kill went with the killed server's memory, and are not rewritten: at most one per
+    # request in flight at the kill.
+    def b_serves(idx, response):
+        return httpx.get(
+            f"{b}/v1/signature/{first_chat_id(response, idx % 2 == 0)}", headers=AUTH, timeout=10).status_code == 200
+    deadline = time.monotonic() + 10
+    b_backfilled = 0
+    while time.monotonic() < deadline:
+        b_backfilled = sum(b_serves(idx, resp) for idx, _, resp, _ in after_kill)
+        if b_backfilled >= len(after_kill) - concurrency and metric(a, "signing_proxy_shared_store_backfilled_total") >= b_backfilled:
+            break
+        time.sleep(0.2)
+    for idx, request, response, _ in after_kill[:4]:
+        if b_serves(idx, response):
+            check_signatures(b, request, response, idx % 2 == 0)
+    counts["b_served_after_restart"] = b_backfilled
+    counts["a_backlogged"] = metric(a, "signing_proxy_shared_store_backlogged_total")
+    counts["a_backfilled"] = metric(a, "signing_proxy_shared_store_backfilled_total")
+    counts["a_backlog_dropped"] = metric(a, "signing_proxy_shared_store_backlog_dropped_total")
     print("shared store under a Redis kill:", json.dumps(counts))
 
     assert failures == [], failures[:5]
@@ -180,3 +202,5 @@ def test_redis_killed_under_load_then_restarted(replicas, redis_server):
     assert a_served == len(after_kill)
     assert resumed_after is not None, counts
     assert counts["a_store_up_after_restart"] == 1
+    assert b_backfilled >= len(after_kill) - concurrency, counts
+    assert counts["a_backlog_dropped"] == 0, counts

@@ -200,7 +200,7 @@ struct SharedReceiptStoreTests {
         }
     }
 
-    @Test("Redis killed mid-way: no completion fails, A keeps serving its signatures; after a restart sharing resumes by itself")
+    @Test("Redis killed mid-way: no completion fails, A keeps serving its signatures; after a restart sharing resumes by itself, the records made meanwhile too")
     func killedAndRestarted() async throws {
         try await RedisServerProcess.withRedisServer { process in
             // Used by this test's body alone, one step at a time.
@@ -238,6 +238,24 @@ struct SharedReceiptStoreTests {
                 }
                 #expect(shared != nil)
                 #expect(a.proxy.metrics.render(storedSignatures: 0).contains("signing_proxy_shared_store_up 1\n"))
+
+                // The records made while Redis was gone follow: B serves them too, each with at most its TTL left.
+                let backfilled = ContinuousClock.now + .seconds(10)
+                for id in during {
+                    while try await b.signature(id).status != 200, ContinuousClock.now < backfilled {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    let answer = try await b.signature(id)
+                    #expect(answer.status == 200, "\(id) not backfilled")
+                    #expect(answer.body == (try await a.signature(id)).body)
+                }
+                let metrics = a.proxy.metrics
+                #expect(metrics.value(.sharedStoreBacklogged) >= during.count)
+                #expect(metrics.value(.sharedStoreBackfilled) >= during.count)
+                #expect(metrics.value(.sharedStoreBacklogDropped) == 0)
+                let ttl = try await a.proxy.sharedStore!.pool.send(["TTL", a.proxy.sharedStore!.key(ChatID(during[0]))])
+                guard case .integer(let seconds) = ttl else { Issue.record("TTL answered \(ttl)"); return }
+                #expect(seconds > 0 && seconds <= Int64(a.proxy.configuration.chatCacheExpiration.components.seconds))
             }
         }
     }

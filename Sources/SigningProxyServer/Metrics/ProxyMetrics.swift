@@ -31,6 +31,9 @@ package final class ProxyMetrics: Sendable {
         case sharedStoreWritesSkipped
         case sharedStoreDuplicates
         case sharedStoreRetractions
+        case sharedStoreBacklogged
+        case sharedStoreBackfilled
+        case sharedStoreBacklogDropped
         case signatureLookupLocalHits
         case signatureLookupSharedHits
         case signatureLookupMisses
@@ -65,6 +68,9 @@ package final class ProxyMetrics: Sendable {
             case .sharedStoreWritesSkipped: "signing_proxy_shared_store_writes_skipped_total"
             case .sharedStoreDuplicates: "signing_proxy_shared_store_duplicates_total"
             case .sharedStoreRetractions: "signing_proxy_shared_store_retractions_total"
+            case .sharedStoreBacklogged: "signing_proxy_shared_store_backlogged_total"
+            case .sharedStoreBackfilled: "signing_proxy_shared_store_backfilled_total"
+            case .sharedStoreBacklogDropped: "signing_proxy_shared_store_backlog_dropped_total"
             case .signatureLookupLocalHits: "signing_proxy_signature_lookup_local_hits_total"
             case .signatureLookupSharedHits: "signing_proxy_signature_lookup_shared_hits_total"
             case .signatureLookupMisses: "signing_proxy_signature_lookup_misses_total"

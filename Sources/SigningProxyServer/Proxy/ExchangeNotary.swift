@@ -136,8 +136,8 @@ package struct ExchangeNotary: Sendable {
                     // The id is another replica's: lookups anywhere get that record, so this one is not kept here.
                     pending.remove(prepared.chatID)
                     countDuplicate(prepared.chatID, logger: logger)
-                } else {
-                    publish(prepared, logger: logger)
+                } else if publish(prepared, logger: logger) {
+                    write?.delivered()
                 }
             } else {
                 logger.info("client did not receive the whole response; its signature is dropped")

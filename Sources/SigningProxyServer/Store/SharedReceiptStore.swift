@@ -17,7 +17,8 @@ import Synchronization
 /// signature store's TTL, first writer wins (`SET NX EX`).
 ///
 /// Redis being slow, down or answering garbage never fails a completion: every wait is bounded, and
-/// ``SharedStoreHealth`` stops using Redis for a while after failures in a row.
+/// ``SharedStoreHealth`` stops using Redis for a while after failures in a row. Delivered records that Redis did not
+/// get wait in a bounded ``SharedStoreBacklog`` and are written once it answers again.
 package final class SharedReceiptStore: Service, Sendable {
     /// What a record's write came to.
     enum WriteOutcome: Equatable, Sendable {
@@ -43,9 +44,12 @@ package final class SharedReceiptStore: Service, Sendable {
     package let settings: SharedStoreSettings
     package let pool: RedisConnectionPool
     let health = SharedStoreHealth()
+    /// Delivered records that did not reach Redis, written once it answers again.
+    let backlog: SharedStoreBacklog
     let writeTimeout: TimeAmount
     let lookupTimeout: TimeAmount
     private let ttlSeconds: Int
+    private let ttl: TimeAmount
     /// Prefix of the records' keys.
     let recordPrefix: String
     /// Prefix of the E2EE replay claims' keys.
@@ -57,8 +61,13 @@ package final class SharedReceiptStore: Service, Sendable {
     /// Garbage values are counted each time, logged the first time only (a caller could ask for one in a loop).
     private let garbageLogged = Atomic(false)
 
-    /// - Parameter ttl: `CHAT_CACHE_EXPIRATION`, the local store's too.
-    package init(settings: SharedStoreSettings, ttl: Duration, signer: ExchangeSigner, metrics: ProxyMetrics, logger: Logger) {
+    /// - Parameters:
+    ///   - ttl: `CHAT_CACHE_EXPIRATION`, the local store's too.
+    ///   - backlogCapacity: how many records that Redis did not get are kept for a later write.
+    package init(
+        settings: SharedStoreSettings, ttl: Duration, signer: ExchangeSigner, metrics: ProxyMetrics, logger: Logger,
+        backlogCapacity: Int = SharedStoreBacklog.defaultCapacity
+    ) {
         var redis = settings.redis
         // Commands run on after the answer's wait has passed (a late answer still decides a duplicate or a DEL), so
         // their own timeout is longer: at least a second.
@@ -68,6 +77,8 @@ package final class SharedReceiptStore: Service, Sendable {
         self.writeTimeout = .nanoseconds(settings.writeTimeout.nanoseconds)
         self.lookupTimeout = .nanoseconds(settings.lookupTimeout.nanoseconds)
         self.ttlSeconds = Int(max(1, ttl.components.seconds))
+        self.ttl = .seconds(Int64(ttlSeconds))
+        self.backlog = SharedStoreBacklog(capacity: backlogCapacity)
         // Scoped by the signing address: apps sharing one Redis never see each other's ids.
         let address = "0x" + Hex.encode(signer.keys.ecdsaAddress.bytes)
         self.recordPrefix = "signing-proxy:sig:\(address):"
@@ -108,13 +119,14 @@ package final class SharedReceiptStore: Service, Sendable {
         let key = key(chatID)
         guard let value = SharedRecordFormat.encode(record) else {
             // Only signed records leave the process.
-            return SharedRecordWrite(store: self, key: key, eventLoop: eventLoop, outcome: .skipped)
+            return SharedRecordWrite(store: self, key: key, deferred: nil, eventLoop: eventLoop, outcome: .skipped)
         }
+        let deferred = SharedStoreBacklog.Entry(key: key, value: value, expiresAt: .now() + ttl)
         guard permitted() else {
             metrics.increment(.sharedStoreWritesSkipped)
-            return SharedRecordWrite(store: self, key: key, eventLoop: eventLoop, outcome: .skipped)
+            return SharedRecordWrite(store: self, key: key, deferred: deferred, eventLoop: eventLoop, outcome: .skipped)
         }
-        let write = SharedRecordWrite(store: self, key: key, eventLoop: eventLoop, outcome: nil)
+        let write = SharedRecordWrite(store: self, key: key, deferred: deferred, eventLoop: eventLoop, outcome: nil)
         let answer = pool.set(key, to: value, expireSeconds: ttlSeconds, onlyIfAbsent: true, on: eventLoop)
         write.start(Self.result(answer), within: writeTimeout)
         return write
@@ -127,7 +139,7 @@ package final class SharedReceiptStore: Service, Sendable {
         switch result {
         case .success(let stored):
             metrics.increment(stored ? .sharedStoreWrites : .sharedStoreDuplicates)
-            report(health.succeeded(), error: nil)
+            answered()
         case .failure(let error):
             metrics.increment(.sharedStoreWriteErrors)
             report(health.failed(), error: "\(error)")
@@ -175,10 +187,10 @@ package final class SharedReceiptStore: Service, Sendable {
                 report(health.failed(), error: "\(error)")
                 return .unavailable
             case .some(.success(nil)):
-                report(health.succeeded(), error: nil)
+                answered()
                 return .missing
             case .some(.success(let value?)):
-                report(health.succeeded(), error: nil)
+                answered()
                 guard let record = SharedRecordFormat.decode(value), verifies(record) else {
                     metrics.increment(.sharedStoreLookupErrors)
                     if !garbageLogged.exchange(true, ordering: .relaxed) {
@@ -216,7 +228,7 @@ package final class SharedReceiptStore: Service, Sendable {
             pool.set(fullKey, to: ByteBuffer(string: "1"), expireSeconds: Int(max(1, ttlSeconds)), onlyIfAbsent: true, on: eventLoop))
         switch try? await Self.bounded(answer, within: writeTimeout).get() {
         case .some(.success(let fresh)):
-            report(health.succeeded(), error: nil)
+            answered()
             return fresh
         case .some(.failure(let error)):
             report(health.failed(), error: "\(error)")
@@ -227,7 +239,73 @@ package final class SharedReceiptStore: Service, Sendable {
         }
     }
 
+    // MARK: Records Redis did not get
+
+    /// Records written per pipelined batch when the backlog is drained.
+    static let backfillBatch = 64
+
+    /// Keeps a delivered record that Redis did not get, to write it once Redis answers again.
+    func keepForLater(_ entry: SharedStoreBacklog.Entry) {
+        metrics.increment(.sharedStoreBacklogged)
+        if backlog.add(entry) { metrics.increment(.sharedStoreBacklogDropped) }
+    }
+
+    /// Starts writing the backlog unless it is empty or being written.
+    private func drainBacklogIfDue() {
+        guard !backlog.isEmpty, backlog.beginDrain() else { return }
+        Task { await self.drainBacklog() }
+    }
+
+    /// Writes the backlog oldest first, a pipelined batch at a time, each record with the seconds its local copy has
+    /// left (`SET NX EX`: an id another replica stored meanwhile stays theirs). The first batch with a failure puts
+    /// its unwritten records back and stops: the next answer from Redis starts again.
+    private func drainBacklog() async {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        while true {
+            let batch = backlog.take(Self.backfillBatch)
+            guard !batch.isEmpty else { return }
+            let now = NIODeadline.now()
+            var live: [(entry: SharedStoreBacklog.Entry, answer: EventLoopFuture<Result<Bool, RedisClientError>>)] = []
+            for entry in batch {
+                let secondsLeft = (entry.expiresAt - now).nanoseconds / 1_000_000_000
+                // Expired here too (or about to): nobody can look it up any more.
+                guard secondsLeft >= 1 else {
+                    metrics.increment(.sharedStoreBacklogDropped)
+                    continue
+                }
+                let answer = pool.set(entry.key, to: entry.value, expireSeconds: Int(secondsLeft), onlyIfAbsent: true, on: eventLoop)
+                live.append((entry, Self.result(answer)))
+            }
+            var unwritten: [SharedStoreBacklog.Entry] = []
+            var lastError: RedisClientError?
+            for (entry, answer) in live {
+                switch (try? await answer.get()) ?? .failure(.connectionClosed) {
+                case .success(true):
+                    metrics.increment(.sharedStoreBackfilled)
+                case .success(false):
+                    metrics.increment(.sharedStoreDuplicates)
+                case .failure(let error):
+                    unwritten.append(entry)
+                    lastError = error
+                }
+            }
+            guard unwritten.isEmpty else {
+                for _ in 0..<backlog.putBack(unwritten) { metrics.increment(.sharedStoreBacklogDropped) }
+                metrics.increment(.sharedStoreWriteErrors)
+                report(health.failed(), error: lastError.map { "\($0)" })
+                return
+            }
+            if !live.isEmpty { report(health.succeeded(), error: nil) }
+        }
+    }
+
     // MARK: Health
+
+    /// An operation got its answer from Redis: the store is up, and records it did not get can be written.
+    private func answered() {
+        report(health.succeeded(), error: nil)
+        drainBacklogIfDue()
+    }
 
     /// Whether to use Redis now; starts the probe when it is due.
     private func permitted() -> Bool {
@@ -247,6 +325,7 @@ package final class SharedReceiptStore: Service, Sendable {
                     answered = false
                 }
                 self.report(self.health.probed(answered), error: nil)
+                if answered { self.drainBacklogIfDue() }
             }
             return false
         }

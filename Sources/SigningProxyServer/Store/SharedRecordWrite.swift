@@ -6,11 +6,13 @@ import RedisClient
 ///
 /// The answer's last bytes wait for `released`: Redis's answer, or the end of the write wait, whichever comes
 /// first. Once the delivery is known, the exchange publishes the record locally unless another replica stored the
-/// id first, or drops it and calls ``retract()``, which deletes the key if this write stored it, now or when a late
-/// answer says so.
+/// id first, and calls ``delivered()``, which keeps a record that did not reach Redis for a later write; or it drops
+/// the record and calls ``retract()``, which deletes the key if this write stored it, now or when a late answer says so.
 final class SharedRecordWrite {
     private let store: SharedReceiptStore
     private let key: String
+    /// What to write later if this write does not reach Redis; nil for a record that may not leave the process.
+    private let deferred: SharedStoreBacklog.Entry?
     private let eventLoop: any EventLoop
     /// Redis's answer (`.skipped` when nothing was sent); nil while in flight.
     private(set) var outcome: SharedReceiptStore.WriteOutcome?
@@ -18,15 +20,23 @@ final class SharedRecordWrite {
     private var timedOut = false
     /// The delivery failed while the write was in flight: delete the key if the answer says it was stored.
     private var retractOnStore = false
+    /// The answer was delivered while the write was in flight: keep it for later if the write fails.
+    private var deferOnFailure = false
     private let releasePromise: EventLoopPromise<Void>
 
     /// Completes when the answer's last bytes may go.
     var released: EventLoopFuture<Void> { releasePromise.futureResult }
 
-    /// - Parameter outcome: set for a write that is not sent (it is released at once).
-    init(store: SharedReceiptStore, key: String, eventLoop: any EventLoop, outcome: SharedReceiptStore.WriteOutcome?) {
+    /// - Parameters:
+    ///   - deferred: the record's key and value, for a later write should this one not reach Redis.
+    ///   - outcome: set for a write that is not sent (it is released at once).
+    init(
+        store: SharedReceiptStore, key: String, deferred: SharedStoreBacklog.Entry?, eventLoop: any EventLoop,
+        outcome: SharedReceiptStore.WriteOutcome?
+    ) {
         self.store = store
         self.key = key
+        self.deferred = deferred
         self.eventLoop = eventLoop
         self.outcome = outcome
         self.releasePromise = eventLoop.makePromise(of: Void.self)
@@ -51,11 +61,22 @@ final class SharedRecordWrite {
             store.writeAnswered(result)
             if !timedOut { releasePromise.succeed() }
             if retractOnStore, outcome == .stored { store.retract(key) }
+            if deferOnFailure, outcome == .failed, let deferred { store.keepForLater(deferred) }
         }
     }
 
     /// Another replica stored this id first: the record is not published here.
     var lostToAnotherReplica: Bool { outcome == .taken }
+
+    /// The answer reached its client and its record is published here: a record that Redis did not get (store down,
+    /// or an error) is kept to be written once Redis answers again.
+    func delivered() {
+        switch outcome {
+        case .failed, .skipped: if let deferred { store.keepForLater(deferred) }
+        case nil: deferOnFailure = true
+        case .stored, .taken: break
+        }
+    }
 
     /// The answer did not reach its client in full: its record must not be served from Redis either.
     func retract() {
