@@ -306,6 +306,28 @@ struct ExchangeStateMachineTests {
         #expect(stream.bytes == Array("data: {}\n\n".utf8))
     }
 
+    @Test("a chat completion in the clear says so as the Python proxy does (X-E2EE-Applied: false); other routes and errors do not")
+    func plaintextChatSaysSo() throws {
+        let chat = Array(#"{"id":"chatcmpl-1","choices":[]}"#.utf8)
+        for (path, contentType, body, expected) in [
+            ("/v1/chat/completions", "application/json", chat, "false"),
+            ("/v1/chat/completions", "text/event-stream", Array("data: {\"id\":\"chatcmpl-2\"}\n\ndata: [DONE]\n\n".utf8), "false"),
+            ("/v1/completions", "application/json", Array(#"{"id":"cmpl-1","choices":[]}"#.utf8), nil),
+            ("/v1/embeddings", "application/json", Array(#"{"id":"embd-1","data":[]}"#.utf8), nil),
+        ] as [(String, String, [UInt8], String?)] {
+            var machine = try Self.machine(path)
+            _ = try Self.send(&machine, body: [Array("{}".utf8)])
+            let outcome = try Self.answer(&machine, contentType: contentType, parts: [body])
+            #expect(outcome.head?.status == .ok)
+            #expect(outcome.head?.headers.first(name: "X-E2EE-Applied") == expected, "\(path) \(contentType)")
+            #expect(outcome.bytes == body)
+        }
+        var failed = try Self.machine("/v1/chat/completions")
+        _ = try Self.send(&failed, body: [Array("{}".utf8)])
+        let error = try Self.answer(&failed, status: .badRequest, contentType: "application/json", parts: [Array(#"{"error":{}}"#.utf8)])
+        #expect(error.head?.headers.first(name: "X-E2EE-Applied") == nil)
+    }
+
     // MARK: Upstream faults
 
     @Test("an upstream status that cannot carry a body is a 502, and its connection is dropped", arguments: [100, 101, 204, 304, 600, 199])

@@ -420,9 +420,7 @@ struct ExchangeStateMachine {
         // HTTP/1.0 has no chunked encoding: its stream ends when the connection does.
         let close = closeAfterResponse || (head.version.major == 1 && head.version.minor == 0)
         var headers = Self.streamHeaders(close: close)
-        if let exchange = outgoing.e2ee {
-            for header in exchange.responseHeaders { headers.add(name: header.name, value: header.value) }
-        }
+        for header in Self.e2eeAnswerHeaders(outgoing.e2ee, proxied) { headers.add(name: header.name, value: header.value) }
         state = .streaming(
             Streaming(
                 stream: StreamingExchange(grammar: proxied.streamGrammar),
@@ -621,6 +619,8 @@ struct ExchangeStateMachine {
                 return respond(.e2eeAnswerUnsealable, upstream: .release(reusable: collecting.keepAlive), note: .unsealable)
             }
             headers = exchange.responseHeaders
+        } else if collecting.status == 200, case .proxied(let proxied) = route {
+            headers = Self.e2eeAnswerHeaders(nil, proxied)
         }
         let status = collecting.status
         let upstream = UpstreamDisposal.release(reusable: collecting.keepAlive)
@@ -659,6 +659,13 @@ struct ExchangeStateMachine {
         case .wrongMethod, .signature, .redirect, .notServed:
             return respond(.methodNotAllowed, upstream: upstream)
         }
+    }
+
+    /// The E2EE headers of a 200 answer: the dialect's, or on a chat completion in the clear the Python proxy's
+    /// `X-E2EE-Applied: false` (docs/API.md, "E2EE: encrypted fields").
+    private static func e2eeAnswerHeaders(_ exchange: E2EEExchange?, _ proxied: ProxyRoute) -> [(name: String, value: String)] {
+        if let exchange { return exchange.responseHeaders }
+        return proxied.e2eeEndpoint == .chatCompletions ? [("X-E2EE-Applied", "false")] : []
     }
 
     private mutating func refuse(_ error: OpenAIError) -> Action {
