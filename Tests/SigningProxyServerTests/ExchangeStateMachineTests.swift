@@ -582,6 +582,12 @@ struct ExchangeStateMachineTests {
         }
         var e2ee = try Self.machine("/v1/chat/completions", headers: [("X-E2EE-Version", "2")])
         #expect(try refused(&e2ee, body: "{}").bytes == Array(OpenAIError.e2eeUnsupported.envelope().readableBytesView))
+        // Blank E2EE headers count as absent (docs/E2EE.md, Dispatch): the request goes on in the clear.
+        var blank = try Self.machine(
+            "/v1/chat/completions", headers: [("Content-Type", "application/json"), ("X-Signing-Algo", ""), ("X-E2EE-Version", " \t ")])
+        #expect(ExchangeStateMachine.carriesE2EE(HTTPHeaders([("X-Signing-Algo", ""), ("X-E2EE-Nonce", " ")])) == false)
+        #expect(ExchangeStateMachine.carriesE2EE(HTTPHeaders([("X-Signing-Algo", ""), ("x-e2ee-nonce", "a")])))
+        #expect(try Self.send(&blank, body: [Array(#"{"model":"m"}"#.utf8)]).body == Array(#"{"model":"m"}"#.utf8))
         var badHash = try Self.machine("/v1/chat/completions", headers: [("X-Request-Hash", "abc")])
         #expect(try refused(&badHash, body: "{}").head?.status == .badRequest)
     }

@@ -286,9 +286,13 @@ struct ExchangeStateMachine {
         "X-Encryption-Version", "X-Encrypt-All-Fields",
     ]
 
-    /// Whether any E2EE header is present; compared without allocating, so a plaintext request pays little.
+    /// Whether any E2EE header is present with a value that is not blank (an empty one counts as absent, as in DV
+    /// and `E2EEHeaders`); names are compared without allocating, so a plaintext request pays little.
     static func carriesE2EE(_ headers: HTTPHeaders) -> Bool {
-        e2eeHeaderNames.contains { headers.contains(name: $0) }
+        e2eeHeaderNames.contains { name in
+            headers.contains(name: name)
+                && headers[name].contains { value in value.utf8.contains { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } }
+        }
     }
 
     /// `X-Request-Hash`: exactly 64 hex characters after trimming, lowercased (docs/API.md, `X-Request-Hash`).
