@@ -220,6 +220,21 @@ struct E2EEExchangeMachineTests {
         #expect(cut.head?.status == .ok)
     }
 
+    @Test("vLLM's error answer to a decrypted request keeps its status, not its body, which may quote the plaintext", arguments: dialects)
+    func errorAnswerWithheld(dialect: E2EEClient.Dialect) async throws {
+        let client = try Self.client(dialect)
+        var machine = try Self.machine(client)
+        _ = try await Self.send(&machine, body: try Self.chatBody(client, stream: true), replay: InMemoryReplayCache())
+        // vLLM's validation errors quote the offending input (Fixtures/vllm/error-bad-json.body has the shape).
+        let echo = #"{"error":{"message":"1 validation error: {'input': {'role': 'x', 'content': '\#(Self.prompt)'}}","type":"Bad Request","param":"body.messages.0.role","code":400}}"#
+        let outcome = try Driver.answer(&machine, status: .badRequest, contentType: "application/json", parts: [Array(echo.utf8)])
+        #expect(outcome.head?.status == .badRequest)
+        let text = String(decoding: outcome.bytes, as: UTF8.self)
+        #expect(!text.contains(Self.prompt))
+        #expect(outcome.bytes == Array(OpenAIError.e2eeUpstreamStatus(400).envelope().readableBytesView))
+        #expect(outcome.receipt == Optional(ExchangeStateMachine.Receipt.none))
+    }
+
     @Test("a line longer than a buffered answer may be is not held: the stream is withheld, unsigned")
     func overlongLine() async throws {
         let client = try Self.client(.near(version: 2))

@@ -56,6 +56,8 @@ struct ExchangeStateMachine {
         var requestHash: String
         /// Seals a 200 answer before it is hashed and sent.
         var e2ee: E2EEExchange?
+        /// The request was encrypted: an error answer's body is withheld.
+        var encrypted: Bool
     }
 
     /// An event stream being relayed.
@@ -407,7 +409,7 @@ struct ExchangeStateMachine {
         let contentType = response.headers.first(name: "content-type")
         var collecting = Collecting(
             status: status, body: nil, contentType: nil, keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash,
-            e2ee: status == 200 ? outgoing.e2ee : nil)
+            e2ee: status == 200 ? outgoing.e2ee : nil, encrypted: outgoing.e2ee != nil)
         guard case .proxied(let proxied) = route else {
             state = .collecting(collecting)
             return .none
@@ -637,6 +639,8 @@ struct ExchangeStateMachine {
             return respond(status: status, body: body, upstream: upstream)
         case .proxied where status != 200:
             // Non-200 answers keep their status and JSON body; nothing is signed (docs/API.md, Completions).
+            // Under E2EE only the status: the body is plaintext, and may quote the decrypted request.
+            if collecting.encrypted { return respond(.e2eeUpstreamStatus(status), upstream: upstream) }
             guard JSONCheck.isJSON(body) else { return respond(.upstreamStatus(status), upstream: upstream) }
             return respond(status: status, body: body, upstream: upstream)
         case .proxied(let proxied):

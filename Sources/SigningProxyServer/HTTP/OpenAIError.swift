@@ -130,4 +130,12 @@ package struct OpenAIError: HTTPResponseError, CustomStringConvertible, Equatabl
             status: .init(code: code), type: "upstream_error",
             message: "Upstream request failed with status \(code)")
     }
+
+    /// vLLM's error answer to a decrypted request, its body withheld: vLLM's messages can quote the request
+    /// (a validation error carries the offending input), which is plaintext there (docs/E2EE.md, Errors).
+    package static func e2eeUpstreamStatus(_ code: Int) -> OpenAIError {
+        OpenAIError(
+            status: .init(code: code), type: "upstream_error",
+            message: "Upstream request failed with status \(code); its message is withheld, as it may quote the decrypted request")
+    }
 }
