@@ -1,7 +1,8 @@
 import SigningCrypto
 
-/// The dstack v0 `GetKey` signature chain (docs/API.md, `key_provenance`): what each link signs, as the
-/// simulator issues it, the proxy checks it at startup and the verifier checks it in a report.
+/// The dstack v0 `GetKey` signature chain (`key_provenance` in docs/API.md, "Attestation report:
+/// GET /v1/attestation/report"): what each link signs, as the simulator issues it, the proxy checks it at
+/// startup and the verifier checks it in a report.
 package enum DstackKeyChain {
     /// Length of each link: `r(32) ‖ s(32) ‖ v(1)`, `v` = recovery id 0 or 1.
     package static let linkLength = 65

@@ -1,7 +1,7 @@
 import NIOCore
 
-/// A client connection's timeouts (docs/API.md, "Timeouts and limits") as a value: what the connection
-/// is waiting for, and until when. ``FastPathRouter`` reports what happens and arms one timer at
+/// A client connection's timeouts (docs/API.md, "Connections, timeouts and limits") as a value: what the
+/// connection is waiting for, and until when. ``FastPathRouter`` reports what happens and arms one timer at
 /// ``deadline``; when it fires, ``timerFired(now:)`` says what expired.
 struct ConnectionClock {
     struct Limits: Sendable {

@@ -16,7 +16,7 @@ struct FastPathServices: Sendable {
     let logger: Logger
     /// `VLLM_PROXY_TIMEOUT_SECS` as an idle-read limit: the wait for headers and every gap between chunks.
     let upstreamTimeout: TimeAmount
-    /// Client-side limits (docs/API.md, "Timeouts and limits").
+    /// Client-side limits (docs/API.md, "Connections, timeouts and limits").
     let headerTimeout: TimeAmount
     let bodyTimeout: TimeAmount
     let bodyMinRate: Int
