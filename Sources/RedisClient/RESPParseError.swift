@@ -12,6 +12,7 @@ package struct RESPParseError: Error, Hashable, CustomStringConvertible {
         case arrayTooLong(Int64)
         case nestingTooDeep
         case lineTooLong
+        case replyTooLarge
     }
 
     private let code: Code
@@ -34,6 +35,8 @@ package struct RESPParseError: Error, Hashable, CustomStringConvertible {
     static let nestingTooDeep = Self(.nestingTooDeep)
     /// A line (type byte to CR LF) is longer than the parser's limit.
     static let lineTooLong = Self(.lineTooLong)
+    /// One reply (a top-level value with everything nested in it) holds more bytes than the parser's limit.
+    static let replyTooLarge = Self(.replyTooLarge)
 
     package var description: String {
         switch code {
@@ -45,6 +48,7 @@ package struct RESPParseError: Error, Hashable, CustomStringConvertible {
         case .arrayTooLong(let count): return "RESP array of \(count) elements is over the limit"
         case .nestingTooDeep: return "RESP arrays nested too deep"
         case .lineTooLong: return "RESP line over the limit"
+        case .replyTooLarge: return "RESP reply over the size limit"
         }
     }
 }

@@ -2,8 +2,8 @@ import NIOCore
 
 /// An incremental RESP2 reply parser: feed it bytes as they arrive, split anywhere, and take whole values out.
 ///
-/// Every length the server sends is checked against `Limits` before anything is reserved or waited for, so a broken
-/// or hostile server costs at most the limits in memory. After an error the parser keeps throwing it: the stream is
+/// Every length the server sends is checked against `Limits` before anything is reserved or waited for, and the bytes
+/// of one reply are counted as they are read, so a broken or hostile server costs at most the limits in memory. After an error the parser keeps throwing it: the stream is
 /// out of step and the connection must be dropped.
 package struct RESPParser {
     /// Bounds on what one reply may contain.
@@ -16,17 +16,21 @@ package struct RESPParser {
         package var maxDepth: Int
         /// The longest line (simple string, error, integer or length header), in bytes without CR LF.
         package var maxLineLength: Int
+        /// The most bytes of one whole reply, nested values included (the other limits alone allow arrays of
+        /// arrays of bulk strings far larger).
+        package var maxReplyBytes: Int
 
-        package init(maxBulkLength: Int, maxArrayLength: Int, maxDepth: Int, maxLineLength: Int) {
+        package init(maxBulkLength: Int, maxArrayLength: Int, maxDepth: Int, maxLineLength: Int, maxReplyBytes: Int? = nil) {
             self.maxBulkLength = maxBulkLength
             self.maxArrayLength = maxArrayLength
             self.maxDepth = maxDepth
             self.maxLineLength = maxLineLength
+            self.maxReplyBytes = maxReplyBytes ?? 4 * maxBulkLength
         }
 
         /// Generous for the small records this client stores, far below Redis's own 512 MB bulk limit.
         package static let `default` = Limits(
-            maxBulkLength: 16 << 20, maxArrayLength: 1 << 20, maxDepth: 16, maxLineLength: 64 << 10)
+            maxBulkLength: 16 << 20, maxArrayLength: 1 << 20, maxDepth: 16, maxLineLength: 64 << 10, maxReplyBytes: 64 << 20)
     }
 
     /// An array whose elements are still arriving.
@@ -45,6 +49,8 @@ package struct RESPParser {
     /// The length of a bulk string whose header was read and whose body (and CR LF) is awaited.
     private var pendingBulk: Int?
     private var stack: [Frame] = []
+    /// Bytes read so far of the reply being parsed.
+    private var replyBytes = 0
     private var failure: RESPParseError?
 
     package init(limits: Limits = .default) {
@@ -83,6 +89,11 @@ package struct RESPParser {
     private mutating func parseNext() throws(RESPParseError) -> RESPValue? {
         while true {
             let value: RESPValue
+            let start = buffer.readerIndex
+            var completed = false
+            // Counted once the element's bytes are read, whichever way this pass ends; a whole reply starts afresh.
+            defer { replyBytes = completed ? 0 : replyBytes + buffer.readerIndex - start }
+            if replyBytes > limits.maxReplyBytes { throw .replyTooLarge }
             if let length = pendingBulk {
                 guard buffer.readableBytes >= length + 2 else { return nil }
                 let body = buffer.readSlice(length: length)!
@@ -132,7 +143,10 @@ package struct RESPParser {
                     throw .invalidTypeByte(type)
                 }
             }
-            if let complete = attach(value) { return complete }
+            if let complete = attach(value) {
+                completed = true
+                return complete
+            }
         }
     }
 

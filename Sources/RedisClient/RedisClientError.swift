@@ -33,6 +33,8 @@ package struct RedisClientError: Error, Hashable, CustomStringConvertible {
     static func authentication(_ message: String) -> Self { .init(.authentication(message)) }
     /// A reply of a type the command never returns.
     static func unexpectedReply(_ reply: RESPValue) -> Self { .init(.unexpectedReply(reply.description)) }
+    /// Bytes arrived while no command was waiting for a reply.
+    static let unsolicitedBytes = Self(.unexpectedReply("bytes with no command waiting"))
     /// The pool was shut down.
     static let poolClosed = Self(.poolClosed)
 

@@ -54,6 +54,11 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
+        // Bytes nobody asked for: no command's timer bounds them, so they are refused at once, not parsed.
+        guard !pending.isEmpty else {
+            fail(context: context, with: .unsolicitedBytes)
+            return
+        }
         parser.append(unwrapInboundIn(data))
         while true {
             let value: RESPValue

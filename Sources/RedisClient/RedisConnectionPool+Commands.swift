@@ -72,6 +72,21 @@ extension RedisConnectionPool {
         return Int(count)
     }
 
+    /// Deletes `key` only while it holds exactly `value` (a script, so the check and the delete are one step):
+    /// a key that expired and was written again by someone else since is left alone. Returns whether it was deleted.
+    @discardableResult
+    package func delete(_ key: String, ifValue value: ByteBuffer, timeout: TimeAmount? = nil) async throws(RedisClientError) -> Bool {
+        let arguments = [
+            ByteBuffer(string: "EVAL"), ByteBuffer(string: Self.compareAndDelete), ByteBuffer(string: "1"), ByteBuffer(string: key), value,
+        ]
+        let reply = try await send(arguments, timeout: timeout)
+        guard case .integer(let count) = try Self.checked(reply) else { throw .unexpectedReply(reply) }
+        return count == 1
+    }
+
+    private static let compareAndDelete =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+
     /// `reply`, or `.server` for an error reply.
     static func checked(_ reply: RESPValue) throws(RedisClientError) -> RESPValue {
         if case .error(let message) = reply { throw .server(message) }

@@ -138,6 +138,9 @@ struct RESPParserTests {
         ("+aaaaaaaaaaaaaaaaaaaa\r\n", .lineTooLong),
         ("+aaaaaaaaaaaaaaaaaaaa", .lineTooLong),  // no CR LF yet: refused without waiting for one
         ("*2\r\n:1\r\n!\r\n", .invalidTypeByte(UInt8(ascii: "!"))),
+        // Each part within its limit, the whole reply (46 bytes read before the fourth element) over 4 × 8.
+        ("*4\r\n$8\r\n12345678\r\n$8\r\n12345678\r\n$8\r\n12345678\r\n", .replyTooLarge),
+        ("*2\r\n*2\r\n$8\r\n12345678\r\n$8\r\n12345678\r\n*2\r\n$8\r\n", .replyTooLarge),
     ]
 
     @Test("malformed and oversized replies raise their error, whole or byte by byte")

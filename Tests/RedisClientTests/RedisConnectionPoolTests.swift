@@ -50,6 +50,20 @@ struct RedisConnectionPoolTests {
         }
     }
 
+    @Test("compare-and-delete: only while the key holds exactly the value")
+    func deleteIfValue() async throws {
+        try await Self.withPool { (pool, _) async throws -> Void in
+            let mine = ByteBuffer(bytes: [0, 0x0D, 0x0A] + Array("mine".utf8))
+            #expect(!(try await pool.delete("k", ifValue: mine)))  // no such key
+            #expect(try await pool.set("k", to: ByteBuffer(string: "theirs")))
+            #expect(!(try await pool.delete("k", ifValue: mine)))
+            #expect(try await pool.get("k") == ByteBuffer(string: "theirs"))
+            #expect(try await pool.set("k", to: mine))
+            #expect(try await pool.delete("k", ifValue: mine))
+            #expect(try await pool.get("k") == nil)
+        }
+    }
+
     @Test("SET NX EX: the first writer wins, among 32 concurrent writers, and the TTL is set")
     func firstWriterWins() async throws {
         try await Self.withPool { pool, _ in

@@ -260,6 +260,47 @@ struct SharedReceiptStoreTests {
         }
     }
 
+    @Test("a Redis that answers PING but refuses writes (out of memory) keeps the store down; once writes work, it comes back with the records made meanwhile")
+    func refusesWrites() async throws {
+        try await RedisServerProcess.withRedisServer(extraArguments: ["--maxmemory-policy", "noeviction"]) { server in
+            let admin = RedisConnectionPool(configuration: server.configuration(), logger: Logger(label: "test"))
+            defer { Task { await admin.shutdown() } }
+            try await Self.withReplicas(Self.settings(port: server.port)) { a, b in
+                // Every write is refused with -OOM from now on; PING and GET still answer.
+                _ = try await admin.send(["CONFIG", "SET", "maxmemory", "1"])
+                func complete() async throws -> String {
+                    let answer = try await a.send(.POST, "/v1/chat/completions", body: Self.jsonRequest)
+                    #expect(answer.status == 200)
+                    return try Self.chatID(answer, streamed: false)
+                }
+                var during: [String] = []
+                for _ in 0..<5 { during.append(try await complete()) }
+                #expect(a.proxy.metrics.render(storedSignatures: 0).contains("signing_proxy_shared_store_up 0\n"))
+                // Past the first back-off (1 s) a completion sends the probe, a write: refused, the store stays down.
+                try await Task.sleep(for: .milliseconds(1_100))
+                during.append(try await complete())
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(a.proxy.metrics.render(storedSignatures: 0).contains("signing_proxy_shared_store_up 0\n"))
+                for id in during { #expect(try await b.signature(id).status == 404) }
+
+                _ = try await admin.send(["CONFIG", "SET", "maxmemory", "0"])
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !a.proxy.metrics.render(storedSignatures: 0).contains("signing_proxy_shared_store_up 1\n"), ContinuousClock.now < deadline {
+                    during.append(try await complete())
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(a.proxy.metrics.render(storedSignatures: 0).contains("signing_proxy_shared_store_up 1\n"))
+                let backfilled = ContinuousClock.now + .seconds(5)
+                for id in during {
+                    while try await b.signature(id).status != 200, ContinuousClock.now < backfilled {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    #expect(try await b.signature(id).status == 200, "\(id) not backfilled")
+                }
+            }
+        }
+    }
+
     @Test("a Redis that accepts and never answers costs a completion at most the write bound, and only until the circuit opens")
     func silentRedis() async throws {
         let silent = try await FakeRedisServer.start(.silent)

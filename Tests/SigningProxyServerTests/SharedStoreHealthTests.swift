@@ -14,7 +14,7 @@ struct SharedStoreHealthTests {
         let health = SharedStoreHealth()
         #expect(health.failed(now: Self.start) == nil)
         #expect(health.failed(now: Self.start) == nil)
-        #expect(health.succeeded() == nil)
+        health.succeeded()
         #expect(health.failed(now: Self.start) == nil)
         #expect(health.failed(now: Self.start) == nil)
         #expect(health.failed(now: Self.start) == .wentDown)
@@ -43,8 +43,33 @@ struct SharedStoreHealthTests {
         #expect(health.probed(true, now: now) == .cameBack)
         #expect(health.isUp)
         #expect(health.permission(now: now) == .use)
-        // Down again: the back-off starts over at 1 s.
+        // Down again after 30 s up: a fresh outage, the back-off starts over at 1 s.
+        now = now + .seconds(30)
         for _ in 0..<3 { _ = health.failed(now: now) }
         #expect(health.permission(now: now + .seconds(1)) == .probe)
+    }
+
+    @Test("only the probe brings the store back; down again soon after coming back, the back-off goes on doubling")
+    func flapping() {
+        let health = SharedStoreHealth()
+        var now = Self.start
+        for _ in 0..<3 { _ = health.failed(now: now) }
+        // A late answer to a command sent before the store went down changes nothing.
+        health.succeeded()
+        #expect(!health.isUp)
+        #expect(health.permission(now: now + .milliseconds(999)) == .skip)
+        // A Redis that answers the probe and fails the next writes: 1 s, then 2, 4, 8 … up to 30 s between tries.
+        var expected = TimeAmount.seconds(1)
+        for _ in 0..<7 {
+            now = now + expected
+            #expect(health.permission(now: now) == .probe)
+            #expect(health.probed(true, now: now) == .cameBack)
+            #expect(health.failed(now: now) == nil)
+            #expect(health.failed(now: now) == nil)
+            #expect(health.failed(now: now) == .wentDown)
+            expected = min(expected * 2, .seconds(30))
+            #expect(health.permission(now: now + expected - .milliseconds(1)) == .skip)
+        }
+        #expect(expected == .seconds(30))
     }
 }

@@ -54,6 +54,8 @@ package final class SharedReceiptStore: Service, Sendable {
     let recordPrefix: String
     /// Prefix of the E2EE replay claims' keys.
     package let replayPrefix: String
+    /// The key the circuit breaker's probe writes.
+    let probeKey: String
     private let signer: ExchangeSigner
     private let ecdsaPublicKey: Secp256k1PublicKey
     private let metrics: ProxyMetrics
@@ -83,6 +85,7 @@ package final class SharedReceiptStore: Service, Sendable {
         let address = "0x" + Hex.encode(signer.keys.ecdsaAddress.bytes)
         self.recordPrefix = "signing-proxy:sig:\(address):"
         self.replayPrefix = "signing-proxy:e2ee:\(address):"
+        self.probeKey = "signing-proxy:probe:\(address)"
         self.signer = signer
         self.ecdsaPublicKey = signer.keys.ecdsa.publicKey
         self.metrics = metrics
@@ -156,13 +159,13 @@ package final class SharedReceiptStore: Service, Sendable {
         future.map { .success($0) }.recover { .failure(($0 as? RedisClientError) ?? .connectionClosed) }
     }
 
-    /// Deletes the record our write stored, whose answer never reached its client.
-    func retract(_ key: String) {
+    /// Deletes the record our write stored (or may have stored: a write whose reply was lost), whose answer never
+    /// reached its client; only while the key holds this record's value.
+    func retract(_ entry: SharedStoreBacklog.Entry) {
         let (pool, metrics) = (pool, metrics)
         Task {
             do throws(RedisClientError) {
-                try await pool.delete([key])
-                metrics.increment(.sharedStoreRetractions)
+                if try await pool.delete(entry.key, ifValue: entry.value) { metrics.increment(.sharedStoreRetractions) }
             } catch {
                 // It stays until its TTL: other replicas may serve the signature of an answer its client did not get
                 // in full (docs/API.md, "Shared receipt store").
@@ -248,11 +251,14 @@ package final class SharedReceiptStore: Service, Sendable {
     func keepForLater(_ entry: SharedStoreBacklog.Entry) {
         metrics.increment(.sharedStoreBacklogged)
         if backlog.add(entry) { metrics.increment(.sharedStoreBacklogDropped) }
+        // Kept while the store is up (a write that failed alone, or one skipped just before the store came back):
+        // no later answer may come to start the drain.
+        if health.isUp { drainBacklogIfDue() }
     }
 
     /// Starts writing the backlog unless it is empty or being written.
     private func drainBacklogIfDue() {
-        guard !backlog.isEmpty, backlog.beginDrain() else { return }
+        guard !backlog.isEmpty, backlog.beginDrain(now: .now()) else { return }
         Task { await self.drainBacklog() }
     }
 
@@ -283,19 +289,21 @@ package final class SharedReceiptStore: Service, Sendable {
                 case .success(true):
                     metrics.increment(.sharedStoreBackfilled)
                 case .success(false):
-                    metrics.increment(.sharedStoreDuplicates)
+                    // Already there: most often this replica's own earlier SET, whose reply was lost.
+                    metrics.increment(.sharedStoreBackfilled)
                 case .failure(let error):
                     unwritten.append(entry)
                     lastError = error
                 }
             }
             guard unwritten.isEmpty else {
-                for _ in 0..<backlog.putBack(unwritten) { metrics.increment(.sharedStoreBacklogDropped) }
-                metrics.increment(.sharedStoreWriteErrors)
+                for _ in 0..<backlog.putBack(unwritten, retryAt: .now() + SharedStoreBacklog.retryPause) {
+                    metrics.increment(.sharedStoreBacklogDropped)
+                }
                 report(health.failed(), error: lastError.map { "\($0)" })
                 return
             }
-            if !live.isEmpty { report(health.succeeded(), error: nil) }
+            if !live.isEmpty { health.succeeded() }
         }
     }
 
@@ -303,7 +311,7 @@ package final class SharedReceiptStore: Service, Sendable {
 
     /// An operation got its answer from Redis: the store is up, and records it did not get can be written.
     private func answered() {
-        report(health.succeeded(), error: nil)
+        health.succeeded()
         drainBacklogIfDue()
     }
 
@@ -315,11 +323,14 @@ package final class SharedReceiptStore: Service, Sendable {
         case .skip:
             return false
         case .probe:
-            let (pool, timeout) = (pool, writeTimeout)
+            // A write, as the records' are (a Redis that answers PING may still refuse writes: read-only after a
+            // failover, out of memory), with the command timeout rather than the write wait: nothing waits for the
+            // probe, and a busy replica must not fail it for its own slowness.
+            let (pool, key) = (pool, probeKey)
             Task {
                 let answered: Bool
                 do throws(RedisClientError) {
-                    try await pool.ping(timeout: timeout)
+                    _ = try await pool.set(key, to: ByteBuffer(string: "1"), expireSeconds: 60, onlyIfAbsent: false)
                     answered = true
                 } catch {
                     answered = false

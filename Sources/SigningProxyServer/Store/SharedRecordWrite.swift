@@ -7,7 +7,8 @@ import RedisClient
 /// The answer's last bytes wait for `released`: Redis's answer, or the end of the write wait, whichever comes
 /// first. Once the delivery is known, the exchange publishes the record locally unless another replica stored the
 /// id first, and calls ``delivered()``, which keeps a record that did not reach Redis for a later write; or it drops
-/// the record and calls ``retract()``, which deletes the key if this write stored it, now or when a late answer says so.
+/// the record and calls ``retract()``, which deletes the key if this write stored it or may have (its reply lost), now
+/// or when a late answer says so, and only while the key still holds this record.
 final class SharedRecordWrite {
     private let store: SharedReceiptStore
     private let key: String
@@ -60,7 +61,7 @@ final class SharedRecordWrite {
             }
             store.writeAnswered(result)
             if !timedOut { releasePromise.succeed() }
-            if retractOnStore, outcome == .stored { store.retract(key) }
+            if retractOnStore, outcome == .stored || outcome == .failed, let deferred { store.retract(deferred) }
             if deferOnFailure, outcome == .failed, let deferred { store.keepForLater(deferred) }
         }
     }
@@ -81,9 +82,10 @@ final class SharedRecordWrite {
     /// The answer did not reach its client in full: its record must not be served from Redis either.
     func retract() {
         switch outcome {
-        case .stored: store.retract(key)
+        // A failed write may have been stored all the same: a timeout or a lost connection after the SET was sent.
+        case .stored, .failed: if let deferred { store.retract(deferred) }
         case nil: retractOnStore = true
-        case .taken, .failed, .skipped: break
+        case .taken, .skipped: break
         }
     }
 }

@@ -18,9 +18,14 @@ final class SharedStoreBacklog: Sendable {
     /// 16 384 records of about 600 bytes each (key, value, bookkeeping): about 10 MB at most.
     static let defaultCapacity = 16_384
 
+    /// How long after a drain that failed the next may start: answers to other commands would otherwise restart
+    /// it at once, against a Redis that refuses these writes.
+    static let retryPause = TimeAmount.seconds(1)
+
     private struct State {
         var entries = Deque<Entry>()
         var draining = false
+        var notBefore = NIODeadline.distantPast
     }
 
     let capacity: Int
@@ -51,9 +56,9 @@ final class SharedStoreBacklog: Sendable {
 
     /// Whether the caller should start draining: entries wait and no drain runs (the caller then owns the drain
     /// until ``take(_:)`` answers nothing or it calls ``putBack(_:)``).
-    func beginDrain() -> Bool {
+    func beginDrain(now: NIODeadline) -> Bool {
         state.withLock { state in
-            guard !state.draining, !state.entries.isEmpty else { return false }
+            guard !state.draining, !state.entries.isEmpty, now >= state.notBefore else { return false }
             state.draining = true
             return true
         }
@@ -70,10 +75,12 @@ final class SharedStoreBacklog: Sendable {
         }
     }
 
-    /// Returns entries the drain could not write to the front, oldest first, and ends the drain. Entries added
-    /// meanwhile stay; past `capacity` the oldest are dropped. - Returns: how many were dropped.
-    func putBack(_ entries: [Entry]) -> Int {
+    /// Returns entries the drain could not write to the front, oldest first, and ends the drain; the next may begin
+    /// at `retryAt`. Entries added meanwhile stay; past `capacity` the oldest are dropped. - Returns: how many were
+    /// dropped.
+    func putBack(_ entries: [Entry], retryAt: NIODeadline) -> Int {
         state.withLock { state in
+            state.notBefore = retryAt
             state.entries.insert(contentsOf: entries, at: 0)
             let excess = max(0, state.entries.count - capacity)
             state.entries.removeFirst(excess)

@@ -6,10 +6,13 @@ import Synchronization
 ///
 /// Up: every operation goes to Redis. `failuresToOpen` failures in a row (an error, no answer within a command's
 /// timeout, or a lookup or replay claim that outlived its wait; a record's write that outlived its wait counts by
-/// the answer it gets later) take it down: for `backoff` every operation skips Redis at once (records stay in this replica, lookups
-/// answer from memory, replay claims from memory). After the back-off the next operation starts one PING; while it
-/// runs the others still skip. Its answer within the write wait brings the store up; otherwise the back-off doubles,
-/// up to `maxBackoff`. So a dead or slow Redis costs at most `failuresToOpen` waits, then nothing.
+/// the answer it gets later) take it down: for `backoff` every operation skips Redis at once (records stay in this
+/// replica, lookups answer from memory, replay claims from memory). After the back-off the next operation starts one
+/// probe (a write, as the records' are); while it runs the others still skip. Only the probe's success brings the
+/// store back: a late answer to a command sent before it went down says nothing about Redis now. A failed probe
+/// doubles the back-off, up to `maxBackoff`; so does going down again within `maxBackoff` of coming back, so a
+/// Redis that answers probes but fails the records' writes is retried less and less often, not every second. So a
+/// dead or slow Redis costs at most `failuresToOpen` waits, then nothing.
 final class SharedStoreHealth: Sendable {
     enum Permission: Equatable {
         case use
@@ -34,6 +37,8 @@ final class SharedStoreHealth: Sendable {
         var retryAt = NIODeadline.distantPast
         var backoff = SharedStoreHealth.initialBackoff
         var probing = false
+        /// When the store last came back (distant past: never went down).
+        var upSince = NIODeadline.distantPast
     }
 
     private let state = Mutex(State())
@@ -49,16 +54,10 @@ final class SharedStoreHealth: Sendable {
         }
     }
 
-    /// An operation got its answer from Redis.
-    func succeeded() -> Change? {
+    /// An operation got its answer from Redis (while down: a late answer, which changes nothing).
+    func succeeded() {
         state.withLock { state in
-            state.failuresInARow = 0
-            guard state.down else { return nil }
-            // An operation started before the store went down answered: it is back.
-            state.down = false
-            state.probing = false
-            state.backoff = Self.initialBackoff
-            return .cameBack
+            if !state.down { state.failuresInARow = 0 }
         }
     }
 
@@ -68,7 +67,8 @@ final class SharedStoreHealth: Sendable {
             state.failuresInARow += 1
             guard !state.down, state.failuresInARow >= Self.failuresToOpen else { return nil }
             state.down = true
-            state.backoff = Self.initialBackoff
+            // Up for a while: a fresh outage. Down again soon after coming back: the back-off goes on growing.
+            state.backoff = now - state.upSince >= Self.maxBackoff ? Self.initialBackoff : min(state.backoff * 2, Self.maxBackoff)
             state.retryAt = now + state.backoff
             return .wentDown
         }
@@ -76,12 +76,18 @@ final class SharedStoreHealth: Sendable {
 
     /// The probe's outcome.
     func probed(_ answered: Bool, now: NIODeadline = .now()) -> Change? {
-        if answered { return succeeded() }
         state.withLock { state in
             state.probing = false
-            state.backoff = min(state.backoff * 2, Self.maxBackoff)
-            state.retryAt = now + state.backoff
+            guard answered else {
+                state.backoff = min(state.backoff * 2, Self.maxBackoff)
+                state.retryAt = now + state.backoff
+                return nil
+            }
+            guard state.down else { return nil }
+            state.down = false
+            state.failuresInARow = 0
+            state.upSince = now
+            return .cameBack
         }
-        return nil
     }
 }
