@@ -661,6 +661,52 @@ def test_field_in_the_clear_under_aci(wired):
     refused(wired, post(wired, "/v1/chat/completions", client, body), before, "e2ee_decryption_failed")
 
 
+
+def invalid_request_type(dialect: str) -> str:
+    # near1-implicit sends X-Model-Pub-Key too: the shared v1, which answers with DV's types.
+    return "bad_request" if dialect.startswith("near") and dialect != "near1-implicit" else "invalid_e2ee_request"
+
+
+@pytest.mark.parametrize("dialect,algo", DIALECTS, ids=IDS)
+def test_gateway_added_parameters_are_refused(wired, dialect, algo):
+    """A party in the middle adds parameters that would make vLLM answer with fields no sealer covers (the clear
+    parameters are in no AAD): refused before anything reaches vLLM, naming the parameter; the untouched body
+    still goes through afterwards (its nonce was not spent)."""
+    client = Client(dialect, algo, wired.keys)
+    body = chat_request(client, secret_prompt("gateway"), stream=False)
+    for added in ({"logprobs": True, "top_logprobs": 20}, {"prompt_logprobs": 1}, {"return_token_ids": True},
+                  {"return_tokens_as_token_ids": True},
+                  {"tools": [{"type": "function", "function": {"name": "leak", "parameters": {"type": "object"}}}]},
+                  {"tool_choice": "required"}):
+        before = len(wired.completion_requests())
+        answer = post(wired, "/v1/chat/completions", client, {**body, **added})
+        refused(wired, answer, before, invalid_request_type(dialect))
+        assert f"'{next(iter(added))}'" in answer.json()["error"]["message"]
+    answer = post(wired, "/v1/chat/completions", client, body)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("dialect,algo", COMPLETIONS, ids=[f"{d}-{a}" for d, a in COMPLETIONS])
+def test_gateway_added_completion_logprobs_are_refused(wired, dialect, algo):
+    client = Client(dialect, algo, wired.keys)
+    body = completion_request(client, secret_prompt("completion logprobs"), stream=False)
+    before = len(wired.completion_requests())
+    refused(wired, post(wired, "/v1/completions", client, {**body, "logprobs": 5}), before,
+            invalid_request_type(dialect))
+    # echo returns the prompt in the sealed `text`: allowed.
+    assert post(wired, "/v1/completions", client, {**body, "echo": True}).status_code == 200
+
+
+def test_too_many_encrypted_fields(wired):
+    """At most 2 048 encrypted fields per request (OpenAI's cap on embeddings inputs), refused before any opens."""
+    client = Client("near1", "ecdsa", wired.keys)
+    field = client.seal("x", client.request_aad(MODEL, "input.0"))
+    before = len(wired.completion_requests())
+    answer = post(wired, "/v1/embeddings", client, {"model": MODEL, "input": [field] * 2049})
+    refused(wired, answer, before, "bad_request")
+    assert "at most 2048" in answer.json()["error"]["message"]
+
+
 # MARK: - signing-proxy verify chat --e2ee
 
 

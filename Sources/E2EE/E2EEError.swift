@@ -22,6 +22,9 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case unsupportedEndpoint
         case invalidBody
         case unsealableAnswer
+        /// A clear request parameter that would make vLLM answer with a field the dialect does not seal.
+        case unsealedParameter(String)
+        case tooManyFields
     }
 
     /// Whose error vocabulary answers the client.
@@ -62,7 +65,7 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         // DV answers a field that is not hex, a plaintext that is not UTF-8 and an endpoint without E2EE with its
         // catch-all `invalid_e2ee_request` (its `ValueError` path); ACI names them as below.
         case .malformedField, .invalidPlaintext: self.family == .dv ? "invalid_e2ee_request" : "e2ee_decryption_failed"
-        case .mixedHeaders: "invalid_e2ee_request"
+        case .mixedHeaders, .unsealedParameter, .tooManyFields: "invalid_e2ee_request"
         case .invalidPayloadModel: "e2ee_invalid_payload_model"
         case .unsupportedEndpoint: self.family == .dv ? "invalid_e2ee_request" : "e2ee_unsupported_endpoint"
         // DV's handler answers a body it cannot read as `invalid_e2ee_request`; ACI's gateway a body that is not
@@ -93,7 +96,7 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
         case .invalidNonce:
             self.family == .aci
                 ? "X-E2EE-Nonce must be exactly 64 hexadecimal characters"
-                : "X-E2EE-Nonce must be at least 16 characters"
+                : "X-E2EE-Nonce must be 16 to \(DVContext.maxNonceLength) characters"
         case .replayDetected: "Replay detected: this E2EE nonce was already used inside the replay window"
         case .replayCapacity: "Replay protection is at capacity; retry later"
         case .invalidTimestamp: "X-E2EE-Timestamp is malformed or outside the allowed replay window"
@@ -107,6 +110,10 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
             self.family == .dv ? "E2EE is only supported on /v1/chat/completions" : "E2EE is not defined for this endpoint"
         case .invalidBody: "An E2EE request body must be a JSON object with its encrypted fields where the dialect puts them"
         case .unsealableAnswer: "The upstream answer could not be encrypted for the client"
+        case .unsealedParameter(let name):
+            "Parameter '\(name)' is not available under E2EE: the answer field it asks for is not encrypted"
+        case .tooManyFields:
+            "An E2EE request may carry at most \(E2EERequestOpener.maxEncryptedFields) encrypted fields"
         }
     }
 
@@ -129,4 +136,7 @@ package struct E2EEError: Error, CustomStringConvertible, Hashable, Sendable {
     package static func unsupportedEndpoint(_ family: Family) -> Self { Self(.unsupportedEndpoint, family) }
     package static func invalidBody(_ family: Family) -> Self { Self(.invalidBody, family) }
     package static func unsealableAnswer(_ family: Family) -> Self { Self(.unsealableAnswer, family) }
+    /// `name` is one of the proxy's own parameter names (E2EEParameterGuard), never a value from the request.
+    static func unsealedParameter(_ name: String, _ family: Family) -> Self { Self(.unsealedParameter(name), family) }
+    package static func tooManyFields(_ family: Family) -> Self { Self(.tooManyFields, family) }
 }

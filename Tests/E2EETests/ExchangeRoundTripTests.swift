@@ -119,11 +119,17 @@ import Testing
         ]]
         try ExchangeFixture.expectSameJSON(try chat.openRequest(try ExchangeFixture.bytes(sent)), try ExchangeFixture.bytes(expected))
         #expect(chat.responseHeaders.isEmpty)
-        let answer = Array(#"{"id":"c","choices":[{"index":0,"message":{"content":"a","reasoning":"b","reasoning_content":"","audio":{"data":"d"},"refusal":"no","tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}}]}"#.utf8)
+        let answer = Array(#"{"id":"c","choices":[{"index":0,"message":{"content":"a","reasoning":"b","reasoning_content":"","audio":{"data":"d"},"refusal":null,"tool_calls":[]}}]}"#.utf8)
         try ExchangeFixture.expectSealed(
             try chat.sealResponse(answer), plain: answer, client: client,
             sealed: [(["choices", 0, "message", "content"], [], "a"), (["choices", 0, "message", "reasoning"], [], "b"),
                      (["choices", 0, "message", "audio", "data"], [], "d")])
+        // Without X-Encrypt-All-Fields NEAR seals no refusal or tool call: one with a value cannot go out.
+        for unsealed in [#""refusal":"no""#, #""tool_calls":[{"function":{"name":"f","arguments":"{}"}}]"#] {
+            #expect(throws: E2EEError.unsealableAnswer(.near)) {
+                try chat.sealResponse(Array(#"{"id":"c","choices":[{"index":0,"message":{"content":"a",\#(unsealed)}}]}"#.utf8))
+            }
+        }
 
         // Completions: a prompt list (token ids pass); the answer's text, whole and streamed.
         var completions = try self.fixture.exchange(headers, .completions)

@@ -2,8 +2,8 @@
 ///
 /// Rules from the DV reference (its `docs/e2ee_protocol.md` and `e2ee.py`), in its order: all three key headers;
 /// algo `ecdsa`/`ed25519`; hex keys; `X-Model-Pub-Key` equal to ours; version 1 or 2; nonce and timestamp
-/// together; v2 nonce ≥ 16 characters and an integer timestamp. One step is added: the client key is checked
-/// here (DV only finds a bad one when it encrypts the answer).
+/// together; v2 nonce ≥ 16 characters and an integer timestamp. Two steps are added: the nonce is at most
+/// `maxNonceLength` bytes, and the client key is checked here (DV only finds a bad one when it encrypts the answer).
 package struct DVContext: Sendable {
     package let algo: SigningAlgo
     /// 1 or 2.
@@ -15,6 +15,10 @@ package struct DVContext: Sendable {
     private let responseSealer: FieldSealer
 
     package static let family = E2EEError.Family.dv
+
+    /// The longest v2 nonce accepted, in UTF-8 bytes. DV sets no bound; its key is kept in memory and in the shared
+    /// store for the replay window, stores capped by count, so an ~80 KB header would cost that much per claim.
+    package static let maxNonceLength = 256
 
     package init(headers: E2EEHeaders, version: Int, keys: E2EEServerKeys) throws(E2EEError) {
         guard let algoHeader = headers.signingAlgo, let client = headers.clientPublicKey,
@@ -33,7 +37,9 @@ package struct DVContext: Sendable {
         if (headers.nonce == nil) != (headers.timestamp == nil) { throw .headerMissing(.dv) }
         if version == 2 {
             guard let nonce = headers.nonce, let timestamp = headers.timestamp else { throw .headerMissing(.dv) }
-            guard nonce.unicodeScalars.count >= 16 else { throw .invalidNonce(.dv) }
+            guard nonce.unicodeScalars.count >= 16, nonce.utf8.count <= Self.maxNonceLength else {
+                throw .invalidNonce(.dv)
+            }
             guard let seconds = Int64(timestamp.trimmed) else { throw .invalidTimestamp(.dv) }
             self.nonce = nonce
             self.timestamp = seconds

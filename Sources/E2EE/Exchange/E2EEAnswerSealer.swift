@@ -18,14 +18,28 @@ struct E2EEAnswerSealer: Sendable {
         }
     }
 
+    /// What this dialect leaves in the clear on this endpoint (see `Walk.refuseUnsealed`).
+    private func unsealed(streamed: Bool) -> Walk.Unsealed {
+        switch self.context {
+        case .dv: Walk.Unsealed(toolCalls: true, logprobs: true, audio: true, strictText: true)
+        case .legacyV1: Walk.Unsealed(toolCalls: true, logprobs: true, audio: false, strictText: false)
+        case .near(let near):
+            Walk.Unsealed(
+                toolCalls: !near.encryptAllFields, logprobs: !near.encryptAllFields || self.endpoint != .chatCompletions,
+                audio: false, strictText: false)
+        case .aci: Walk.Unsealed(toolCalls: true, logprobs: true, audio: streamed, strictText: false)
+        }
+    }
+
     /// The sealed bytes of `body` (a whole answer, or one event's data when `streamed`).
     func seal(_ body: [UInt8], streamed: Bool) throws(E2EEError) -> [UInt8] {
         var walk = Walk(json: JSONScanner(body), fault: .unsealableAnswer(self.family))
         let root: Range<Int>
         do { root = try walk.json.root() } catch { throw walk.fault }
-        // Only an object can carry fields (vLLM's error events are objects without them).
-        guard walk.json.kind(root) == .object else { return body }
+        // vLLM answers (and its error events) are objects: any other root has no place for its fields to be sealed.
+        guard walk.json.kind(root) == .object else { throw walk.fault }
         let top = try walk.members(root)
+        try walk.refuseUnsealed(top, self.unsealed(streamed: streamed))
         switch self.context {
         case .dv(let dv):
             try walk.sealDV(top, streamed: streamed, union: false) { text, model, id, choice, field throws(E2EEError) in
@@ -77,27 +91,29 @@ private struct Walk {
         let containerName = streamed ? "delta" : "message"
         for choices in E2EERequestOpener.all(top, "choices") {
             for (position, choice) in try self.elements(choices).enumerated() {
-                guard let container = E2EERequestOpener.last(try self.members(choice), containerName) else { continue }
-                let fields = try self.members(container)
-                if streamed { self.dropEmptyContent(fields) }
-                for field in fields {
-                    switch field.name {
-                    case "content", "reasoning_content", "reasoning":
-                        if union, field.name == "content", self.json.kind(field.value) == .array {
-                            try self.sealParts(field.value) { text throws(E2EEError) in
-                                try seal(text, model, id, position, "content")
+                // Every occurrence, as NEAR and ACI do: a parser that keeps the first would read the clear one.
+                for container in E2EERequestOpener.all(try self.members(choice), containerName) {
+                    let fields = try self.members(container)
+                    if streamed { self.dropEmptyContent(fields) }
+                    for field in fields {
+                        switch field.name {
+                        case "content", "reasoning_content", "reasoning":
+                            if union, field.name == "content", self.json.kind(field.value) == .array {
+                                try self.sealParts(field.value) { text throws(E2EEError) in
+                                    try seal(text, model, id, position, "content")
+                                }
+                                continue
                             }
-                            continue
+                            guard self.json.kind(field.value) == .string else { continue }
+                            if streamed, field.name == "content", self.json.isString(field.value, "") { continue }
+                            let text = try self.string(field.value)
+                            self.replace(field.value, hex: try seal(text, model, id, position, field.name))
+                        case "audio" where union:
+                            for data in E2EERequestOpener.all(try self.members(field.value), "data") {
+                                try self.sealString(data) { text throws(E2EEError) in try seal(text, model, id, position, "audio") }
+                            }
+                        default: continue
                         }
-                        guard self.json.kind(field.value) == .string else { continue }
-                        if streamed, field.name == "content", self.json.isString(field.value, "") { continue }
-                        let text = try self.string(field.value)
-                        self.replace(field.value, hex: try seal(text, model, id, position, field.name))
-                    case "audio" where union:
-                        for data in E2EERequestOpener.all(try self.members(field.value), "data") {
-                            try self.sealString(data) { text throws(E2EEError) in try seal(text, model, id, position, "audio") }
-                        }
-                    default: continue
                     }
                 }
             }
@@ -110,6 +126,73 @@ private struct Walk {
         do { text = try self.json.pythonText(value) } catch { throw self.fault }
         guard let text else { throw self.fault }
         return text
+    }
+
+    // MARK: Fields no sealer covers
+
+    /// What a dialect leaves in the clear: `true` where such a field must be vacant for the answer to go out.
+    struct Unsealed {
+        /// `message`/`delta` `tool_calls`, `function_call` and `refusal` (NEAR seals them with all-fields).
+        var toolCalls: Bool
+        /// `choices[].logprobs` (NEAR seals chat logprob tokens with all-fields, where the choice has its message).
+        var logprobs: Bool
+        /// `message`/`delta` `audio` (DV seals none of it; ACI not in a stream). Its `transcript` nobody seals.
+        var audio: Bool
+        /// DV seals `content`, `reasoning` and `reasoning_content` only as strings: another value but null is refused.
+        var strictText: Bool
+    }
+
+    /// Defence in depth behind E2EEParameterGuard (a server may return these unasked, e.g. with tools configured by
+    /// default): an answer where a field the dialect does not seal carries a value (anything but null, false, 0,
+    /// "", [] or {}) is `unsealableAnswer`. vLLM's normal answers send them as `null` or `[]`, which pass. The
+    /// prompt's tokens (`prompt_logprobs`, `prompt_token_ids`, `prompt_text`) and `token_ids` no dialect seals.
+    mutating func refuseUnsealed(_ top: [JSONScanner.Member], _ unsealed: Unsealed) throws(E2EEError) {
+        let promptFields: Set<String> = ["prompt_logprobs", "prompt_token_ids", "prompt_text", "token_ids"]
+        for member in top where promptFields.contains(member.name) { try self.requireVacant(member.value) }
+        for choices in E2EERequestOpener.all(top, "choices") where self.json.kind(choices) == .array {
+            for choice in try self.elements(choices) where self.json.kind(choice) == .object {
+                let fields = try self.members(choice)
+                var containers = 0
+                for field in fields where field.name == "message" || field.name == "delta" {
+                    containers += 1
+                    guard self.json.kind(field.value) == .object else { continue }
+                    try self.refuseUnsealedMessage(try self.members(field.value), unsealed)
+                }
+                for field in fields {
+                    if promptFields.contains(field.name) || (field.name == "logprobs" && (unsealed.logprobs || containers == 0)) {
+                        try self.requireVacant(field.value)
+                    }
+                }
+            }
+        }
+    }
+
+    private func refuseUnsealedMessage(_ fields: [JSONScanner.Member], _ unsealed: Unsealed) throws(E2EEError) {
+        for field in fields {
+            switch field.name {
+            case "tool_calls", "function_call", "refusal":
+                if unsealed.toolCalls { try self.requireVacant(field.value) }
+            case "annotations": try self.requireVacant(field.value)
+            case "audio":
+                if unsealed.audio {
+                    try self.requireVacant(field.value)
+                } else if self.json.kind(field.value) == .object {
+                    for transcript in E2EERequestOpener.all(try self.members(field.value), "transcript") {
+                        try self.requireVacant(transcript)
+                    }
+                }
+            case "content", "reasoning", "reasoning_content":
+                guard unsealed.strictText, self.json.kind(field.value) != .string, !self.json.isNull(field.value) else {
+                    continue
+                }
+                throw self.fault
+            default: continue
+            }
+        }
+    }
+
+    private func requireVacant(_ value: Range<Int>) throws(E2EEError) {
+        guard E2EEParameterGuard.isVacant(value, in: self.json, emptyString: true) else { throw self.fault }
     }
 
     // MARK: NEAR

@@ -48,6 +48,8 @@ package struct E2EEExchange: Sendable {
     /// Decrypts the request's encrypted fields (the whole request body as received) and returns the body to
     /// forward to vLLM (plaintext JSON). Only the encrypted values change: every other byte is kept.
     /// Remembers what the answer needs (the request model for ACI's AAD, legacy v1's choice of cipher).
+    /// Before any field is opened, refuses clear parameters that ask for answer fields the dialect does not seal
+    /// and more than `E2EERequestOpener.maxEncryptedFields` encrypted fields (docs/E2EE.md, "What E2EE refuses").
     package mutating func openRequest(_ body: [UInt8]) throws(E2EEError) -> [UInt8] {
         let opened = try E2EERequestOpener.open(body, context: &self.context, endpoint: self.endpoint)
         if let model = opened.aciModel { self.aciModel = model }

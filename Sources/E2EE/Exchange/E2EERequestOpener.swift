@@ -19,38 +19,102 @@ struct E2EERequestOpener {
         self.fault = fault
     }
 
+    /// The most encrypted fields one request may carry: each costs an ECDH (tens of µs) on the event loop, and
+    /// 2 048 is OpenAI's own cap on an embeddings `input` list.
+    static let maxEncryptedFields = 2048
+
+    /// Counts the fields a walk would open, instead of opening them (the first pass of `open`).
+    private final class FieldCounter {
+        private(set) var count = 0
+        let family: E2EEError.Family
+
+        init(family: E2EEError.Family) { self.family = family }
+
+        /// One more field; throws once past the cap (a lenient site swallows it, so `count` is checked again after).
+        func add() throws(E2EEError) {
+            self.count += 1
+            if self.count > E2EERequestOpener.maxEncryptedFields { throw .tooManyFields(self.family) }
+        }
+    }
+
     /// The body to forward, and the request's `model` as ACI binds it (nil for the other dialects).
+    ///
+    /// First the clear parameters are checked (E2EEParameterGuard), then the fields are counted without opening any
+    /// (at most `maxEncryptedFields`), then opened: a refused request costs no ECDH.
     static func open(
         _ body: [UInt8], context: inout E2EERequestContext, endpoint: E2EEEndpoint
+    ) throws(E2EEError) -> (body: [UInt8], aciModel: String?) {
+        let family: E2EEError.Family =
+            switch context {
+            case .dv, .legacyV1: .dv
+            case .near: .near
+            case .aci: .aci
+            }
+        try E2EEParameterGuard.check(body, context: context, endpoint: endpoint, family: family)
+        let counter = FieldCounter(family: family)
+        var scratch = context
+        do {
+            _ = try Self.walk(body, context: &scratch, endpoint: endpoint, counter: counter)
+        } catch where error == .tooManyFields(family) {
+            throw error
+        } catch {
+            // Any other fault is the real pass's to report, in its order: it opens at most the fields counted
+            // before that fault.
+        }
+        if counter.count > Self.maxEncryptedFields { throw .tooManyFields(family) }
+        return try Self.walk(body, context: &context, endpoint: endpoint, counter: nil)
+    }
+
+    /// One walk over the body: with a `counter`, each field is counted and kept as it is (nothing is decrypted).
+    private static func walk(
+        _ body: [UInt8], context: inout E2EERequestContext, endpoint: E2EEEndpoint, counter: FieldCounter?
     ) throws(E2EEError) -> (body: [UInt8], aciModel: String?) {
         switch context {
         case .dv(let dv):
             var opener = Self(body, fault: .invalidBody(.dv))
             try opener.openDVStyle(extras: false) { hex, model, site throws(E2EEError) in
                 guard case .content(let message, let part) = site else { return hex }
+                if let counter {
+                    try counter.add()
+                    return hex
+                }
                 return try dv.decryptRequestField(hex, model: model, messageIndex: message, contentIndex: part)
             }
             return (opener.splice.apply(to: body), nil)
         case .near(let near):
             var opener = Self(body, fault: .invalidBody(.near))
             try opener.openNear(endpoint: endpoint, allFields: near.encryptAllFields) { hex throws(E2EEError) in
-                try near.decryptField(hex)
+                if let counter {
+                    try counter.add()
+                    return hex
+                }
+                return try near.decryptField(hex)
             }
             return (opener.splice.apply(to: body), nil)
         case .legacyV1(var legacy):
             var opener = Self(body, fault: .invalidBody(.dv))
             if endpoint == .chatCompletions {
-                try opener.openDVStyle(extras: true) { hex, _, _ throws(E2EEError) in try legacy.decryptField(hex) }
+                try opener.openDVStyle(extras: true) { hex, _, _ throws(E2EEError) in
+                    if let counter {
+                        try counter.add()
+                        return hex
+                    }
+                    return try legacy.decryptField(hex)
+                }
             } else {
                 try opener.openNear(endpoint: endpoint, allFields: false) { hex throws(E2EEError) in
-                    try legacy.decryptField(hex)
+                    if let counter {
+                        try counter.add()
+                        return hex
+                    }
+                    return try legacy.decryptField(hex)
                 }
             }
             context = .legacyV1(legacy)
             return (opener.splice.apply(to: body), nil)
         case .aci(let aci):
             var opener = Self(body, fault: .decryptionFailed(.aci))
-            let model = try opener.openACI(aci, endpoint: endpoint)
+            let model = try opener.openACI(aci, endpoint: endpoint, counter: counter)
             return (opener.splice.apply(to: body), model)
         }
     }
@@ -263,7 +327,7 @@ struct E2EERequestOpener {
     /// `messages.{m}.content` strings and the `text`, `image_url.url`, `input_audio.data` of its parts; completions
     /// `prompt` / `prompt.{i}`; embeddings `input` / `input.{i}`. Every string at those places must open, and at
     /// least one field must be encrypted.
-    private mutating func openACI(_ aci: ACIContext, endpoint: E2EEEndpoint) throws(E2EEError) -> String {
+    private mutating func openACI(_ aci: ACIContext, endpoint: E2EEEndpoint, counter: FieldCounter?) throws(E2EEError) -> String {
         let root: Range<Int>
         do { root = try self.json.root() } catch { throw .decryptionFailed(.aci) }
         guard self.json.kind(root) == .object else { throw .invalidPayloadModel(.aci) }
@@ -276,6 +340,11 @@ struct E2EERequestOpener {
         func open(_ value: Range<Int>, _ field: String, splice: inout JSONSplice, json: JSONScanner, content: Bool)
             throws(E2EEError)
         {
+            if let counter {
+                try counter.add()
+                opened += 1
+                return
+            }
             let hex: String
             do { hex = try json.string(value) } catch { throw .decryptionFailed(.aci) }
             let plaintext = try aci.decryptRequestField(hex, model: model, field: field)
