@@ -38,7 +38,8 @@ struct RateLimiterTests {
             ["RATE_LIMIT_PER_SECOND": "0"], ["RATE_LIMIT_PER_SECOND": "-1"], ["RATE_LIMIT_PER_SECOND": "fast"],
             ["RATE_LIMIT_PER_SECOND": "nan"], ["RATE_LIMIT_PER_SECOND": "inf"], ["RATE_LIMIT_BURST_SIZE": "5"],
             ["RATE_LIMIT_PER_SECOND": "1", "RATE_LIMIT_BURST_SIZE": "0"], ["RATE_LIMIT_PER_SECOND": "1", "RATE_LIMIT_BURST_SIZE": "1.5"],
-            ["RATE_LIMIT_MAX_CONCURRENT": "0"],
+            ["RATE_LIMIT_MAX_CONCURRENT": "0"], ["RATE_LIMIT_PER_SECOND": "1000001"],
+            ["RATE_LIMIT_PER_SECOND": "1", "RATE_LIMIT_BURST_SIZE": "1000001"],
         ] {
             #expect(throws: ConfigurationError.self, "\(bad)") { try parse(bad) }
         }

@@ -20,14 +20,14 @@ package struct RateLimitSettings: Sendable, Equatable {
         var perSecond: Double?
         if let raw = value("RATE_LIMIT_PER_SECOND") {
             guard let rate = Double(raw), rate.isFinite, rate > 0, rate <= 1_000_000 else {
-                throw .invalid("RATE_LIMIT_PER_SECOND", "must be a number of requests per second above 0")
+                throw .invalid("RATE_LIMIT_PER_SECOND", "must be a number of requests per second above 0 and at most 1000000")
             }
             perSecond = rate
         }
         var burst: Int?
         if let raw = value("RATE_LIMIT_BURST_SIZE") {
             guard let size = Int(raw), size >= 1, size <= 1_000_000 else {
-                throw .invalid("RATE_LIMIT_BURST_SIZE", "must be an integer ≥ 1")
+                throw .invalid("RATE_LIMIT_BURST_SIZE", "must be an integer from 1 to 1000000")
             }
             guard perSecond != nil else { throw .invalid("RATE_LIMIT_BURST_SIZE", "needs RATE_LIMIT_PER_SECOND") }
             burst = size
