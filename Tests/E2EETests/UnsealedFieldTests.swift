@@ -159,6 +159,8 @@ import Testing
         #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a"}}],"prompt_logprobs":[null,{"5":{"logprob":-1,"decoded_token":"secret"}}]}"#,
         #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a"}}],"prompt_token_ids":[5,6]}"#,
         #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a"}}],"prompt_text":"the prompt"}"#,
+        #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":{"text":"secret"}}}]}"#,
+        #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a","reasoning":["secret"]}}]}"#,
     ]
 
     @Test func unsealedAnswerFieldsMakeTheAnswerUnsealable() throws {

@@ -138,7 +138,8 @@ private struct Walk {
         var logprobs: Bool
         /// `message`/`delta` `audio` (DV seals none of it; ACI not in a stream). Its `transcript` nobody seals.
         var audio: Bool
-        /// DV seals `content`, `reasoning` and `reasoning_content` only as strings: another value but null is refused.
+        /// DV seals `content` only as a string (the others a list content's `text` too); `reasoning` and
+        /// `reasoning_content` every dialect seals only as strings: another value but null is refused.
         var strictText: Bool
     }
 
@@ -182,9 +183,11 @@ private struct Walk {
                     }
                 }
             case "content", "reasoning", "reasoning_content":
-                guard unsealed.strictText, self.json.kind(field.value) != .string, !self.json.isNull(field.value) else {
-                    continue
-                }
+                // Sealers seal strings (NEAR and the shared v1 also a list content's `text`): another value would
+                // pass in the clear.
+                let kind = self.json.kind(field.value)
+                if kind == .string || self.json.isNull(field.value) { continue }
+                if kind == .array, field.name == "content", !unsealed.strictText { continue }
                 throw self.fault
             default: continue
             }
