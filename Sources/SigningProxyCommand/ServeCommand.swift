@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
             VLLM_PROXY_MAX_REQUEST_SIZE, VLLM_PROXY_TIMEOUT_SECS (upstream), VLLM_PROXY_HEADER_TIMEOUT_SECS,
             VLLM_PROXY_BODY_TIMEOUT_SECS, VLLM_PROXY_BODY_MIN_RATE, VLLM_PROXY_KEEPALIVE_TIMEOUT_SECS,
             VLLM_PROXY_MAX_CONNECTIONS (client limits), ATTESTATION_CACHE_TTL, ATTESTATION_MAX_PENDING,
-            ATTESTATION_REQUIRE_AUTH, GPU_NO_HW_MODE, TLS_CERT_PATH, TLS_KEY_PATH, LOG_FORMAT (text|json).
+            ATTESTATION_REQUIRE_AUTH, GPU_NO_HW_MODE, TLS_CERT_PATH, TLS_KEY_PATH, LOG_FORMAT (text|json), LOG_LEVEL (info).
             Several vLLM backends: VLLM_BACKEND_URLS=http://a:8000,http://b:8000 (the default pool, in place of
             VLLM_BASE_URL) and VLLM_MODEL_BACKENDS=chat=http://a:8000,http://b:8000;embed=http://c:8001 (pools by the
             request's model; other models go to the default pool). Fewest requests in flight wins; a backend that
