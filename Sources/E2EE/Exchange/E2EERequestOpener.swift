@@ -65,7 +65,8 @@ struct E2EERequestOpener {
         return try Self.walk(body, context: &context, endpoint: endpoint, counter: nil)
     }
 
-    /// One walk over the body: with a `counter`, each field is counted and kept as it is (nothing is decrypted).
+    /// One walk over the body: with a `counter`, each field is counted, nothing is decrypted (a field stands in as
+    /// `""`, so nothing large is copied) and no body is built.
     private static func walk(
         _ body: [UInt8], context: inout E2EERequestContext, endpoint: E2EEEndpoint, counter: FieldCounter?
     ) throws(E2EEError) -> (body: [UInt8], aciModel: String?) {
@@ -76,28 +77,28 @@ struct E2EERequestOpener {
                 guard case .content(let message, let part) = site else { return hex }
                 if let counter {
                     try counter.add()
-                    return hex
+                    return ""
                 }
                 return try dv.decryptRequestField(hex, model: model, messageIndex: message, contentIndex: part)
             }
-            return (opener.splice.apply(to: body), nil)
+            return (counter == nil ? opener.splice.apply(to: body) : [], nil)
         case .near(let near):
             var opener = Self(body, fault: .invalidBody(.near))
             try opener.openNear(endpoint: endpoint, allFields: near.encryptAllFields) { hex throws(E2EEError) in
                 if let counter {
                     try counter.add()
-                    return hex
+                    return ""
                 }
                 return try near.decryptField(hex)
             }
-            return (opener.splice.apply(to: body), nil)
+            return (counter == nil ? opener.splice.apply(to: body) : [], nil)
         case .legacyV1(var legacy):
             var opener = Self(body, fault: .invalidBody(.dv))
             if endpoint == .chatCompletions {
                 try opener.openDVStyle(extras: true) { hex, _, _ throws(E2EEError) in
                     if let counter {
                         try counter.add()
-                        return hex
+                        return ""
                     }
                     return try legacy.decryptField(hex)
                 }
@@ -105,17 +106,17 @@ struct E2EERequestOpener {
                 try opener.openNear(endpoint: endpoint, allFields: false) { hex throws(E2EEError) in
                     if let counter {
                         try counter.add()
-                        return hex
+                        return ""
                     }
                     return try legacy.decryptField(hex)
                 }
             }
             context = .legacyV1(legacy)
-            return (opener.splice.apply(to: body), nil)
+            return (counter == nil ? opener.splice.apply(to: body) : [], nil)
         case .aci(let aci):
             var opener = Self(body, fault: .decryptionFailed(.aci))
             let model = try opener.openACI(aci, endpoint: endpoint, counter: counter)
-            return (opener.splice.apply(to: body), model)
+            return (counter == nil ? opener.splice.apply(to: body) : [], model)
         }
     }
 
