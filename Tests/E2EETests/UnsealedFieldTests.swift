@@ -173,6 +173,21 @@ import Testing
                 #expect(self.error { _ = try Array(event.utf8).withUnsafeBytes { raw throws(E2EEError) in try stream.consume(raw) } }?.status == 502, "\(event)")
             }
         }
+        // A container no sealer reads: `delta` in a whole answer, `message` in a stream event or a completion, or
+        // a `message` that is not an object.
+        let (_, nearCompletions) = try self.near(.completions)
+        for exchange in [try self.dv().1, try self.near(allFields: true).1, try self.aci(.chatCompletions)] {
+            for odd in [#"{"id":"c","choices":[{"index":0,"delta":{"content":"secret"}}]}"#,
+                        #"{"id":"c","choices":[{"index":0,"message":"secret"}]}"#] {
+                #expect(self.error { _ = try exchange.sealResponse(Array(odd.utf8)) }?.status == 502, "\(odd)")
+            }
+            var stream = exchange.streamSealer()
+            let event = #"data: {"id":"c","choices":[{"index":0,"message":{"content":"secret"}}]}"# + "\n"
+            #expect(self.error { _ = try Array(event.utf8).withUnsafeBytes { raw throws(E2EEError) in try stream.consume(raw) } }?.status == 502)
+        }
+        #expect(self.error { _ = try nearCompletions.sealResponse(Array(#"{"choices":[{"text":"t","message":{"content":"secret"}}]}"#.utf8)) }?.status == 502)
+        // A vacant one passes.
+        #expect(try self.dv().1.sealResponse(Array(#"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a"},"delta":{}}]}"#.utf8)).count > 0)
         // NEAR with all-fields seals refusal, tool calls, function calls and chat logprobs; not the rest.
         let near = try self.near(allFields: true).1
         for (index, leak) in Self.chatLeaks.enumerated() {

@@ -20,14 +20,15 @@ struct E2EEAnswerSealer: Sendable {
 
     /// What this dialect leaves in the clear on this endpoint (see `Walk.refuseUnsealed`).
     private func unsealed(streamed: Bool) -> Walk.Unsealed {
-        switch self.context {
-        case .dv: Walk.Unsealed(toolCalls: true, logprobs: true, audio: true, strictText: true)
-        case .legacyV1: Walk.Unsealed(toolCalls: true, logprobs: true, audio: false, strictText: false)
+        let container = self.endpoint == .chatCompletions ? (streamed ? "delta" : "message") : nil
+        return switch self.context {
+        case .dv: Walk.Unsealed(container: container, toolCalls: true, logprobs: true, audio: true, strictText: true)
+        case .legacyV1: Walk.Unsealed(container: container, toolCalls: true, logprobs: true, audio: false, strictText: false)
         case .near(let near):
             Walk.Unsealed(
-                toolCalls: !near.encryptAllFields, logprobs: !near.encryptAllFields || self.endpoint != .chatCompletions,
-                audio: false, strictText: false)
-        case .aci: Walk.Unsealed(toolCalls: true, logprobs: true, audio: streamed, strictText: false)
+                container: container, toolCalls: !near.encryptAllFields,
+                logprobs: !near.encryptAllFields || self.endpoint != .chatCompletions, audio: false, strictText: false)
+        case .aci: Walk.Unsealed(container: container, toolCalls: true, logprobs: true, audio: streamed, strictText: false)
         }
     }
 
@@ -132,6 +133,9 @@ private struct Walk {
 
     /// What a dialect leaves in the clear: `true` where such a field must be vacant for the answer to go out.
     struct Unsealed {
+        /// The choice member whose fields are sealed (`message`, streamed `delta`; nil off chat): the other, or one
+        /// that is not an object, no sealer reads.
+        var container: String?
         /// `message`/`delta` `tool_calls`, `function_call` and `refusal` (NEAR seals them with all-fields).
         var toolCalls: Bool
         /// `choices[].logprobs` (NEAR seals chat logprob tokens with all-fields, where the choice has its message).
@@ -155,8 +159,11 @@ private struct Walk {
                 let fields = try self.members(choice)
                 var containers = 0
                 for field in fields where field.name == "message" || field.name == "delta" {
+                    guard field.name == unsealed.container, self.json.kind(field.value) == .object else {
+                        try self.requireVacant(field.value)
+                        continue
+                    }
                     containers += 1
-                    guard self.json.kind(field.value) == .object else { continue }
                     try self.refuseUnsealedMessage(try self.members(field.value), unsealed)
                 }
                 for field in fields {
