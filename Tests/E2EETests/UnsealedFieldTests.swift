@@ -161,6 +161,7 @@ import Testing
         #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a"}}],"prompt_text":"the prompt"}"#,
         #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":{"text":"secret"}}}]}"#,
         #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a","reasoning":["secret"]}}]}"#,
+        #"{"id":"c","model":"m","choices":[{"index":0,"message":{"content":"a","audio":"secret"}}]}"#,
     ]
 
     @Test func unsealedAnswerFieldsMakeTheAnswerUnsealable() throws {

@@ -182,9 +182,9 @@ private struct Walk {
                 if unsealed.toolCalls { try self.requireVacant(field.value) }
             case "annotations": try self.requireVacant(field.value)
             case "audio":
-                if unsealed.audio {
+                if unsealed.audio || self.json.kind(field.value) != .object {
                     try self.requireVacant(field.value)
-                } else if self.json.kind(field.value) == .object {
+                } else {
                     for transcript in E2EERequestOpener.all(try self.members(field.value), "transcript") {
                         try self.requireVacant(transcript)
                     }
