@@ -3,8 +3,8 @@ import NIOCore
 /// An incremental RESP2 reply parser: feed it bytes as they arrive, split anywhere, and take whole values out.
 ///
 /// Every length the server sends is checked against `Limits` before anything is reserved or waited for, and the bytes
-/// of one reply are counted as they are read, so a broken or hostile server costs at most the limits in memory. After an error the parser keeps throwing it: the stream is
-/// out of step and the connection must be dropped.
+/// of one reply are counted as they are read, so a broken or hostile server costs at most the limits in memory. After
+/// an error the parser keeps throwing it: the stream is out of step and the connection must be dropped.
 package struct RESPParser {
     /// Bounds on what one reply may contain.
     package struct Limits: Sendable, Hashable {

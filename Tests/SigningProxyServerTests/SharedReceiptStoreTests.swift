@@ -42,6 +42,15 @@ struct SharedReceiptStoreTests {
         }
     }
 
+    /// The proxy's port, and `jsonRequest` as raw HTTP/1.1 bytes for `RawClient` (to reset or pipeline by hand).
+    static func rawCompletion(_ harness: ProxyHarness) throws -> (port: Int, request: String) {
+        let port = try #require(Int(harness.proxyURL.split(separator: ":").last!))
+        let request =
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(harness.token)\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(jsonRequest.count)\r\n\r\n" + String(decoding: jsonRequest, as: UTF8.self)
+        return (port, request)
+    }
+
     static func chatID(_ answer: ProxyHarness.Answer, streamed: Bool) throws -> String {
         streamed ? try firstChatID(answer.body) : try #require(try answer.json()["id"] as? String)
     }
@@ -343,10 +352,7 @@ struct SharedReceiptStoreTests {
         let silent = try await FakeRedisServer.start(.silent)
         let settings = Self.settings(port: silent.port, write: .seconds(1))
         try await ProxyHarness.run(configure: { $0.sharedStore = settings }) { a in
-            let port = try #require(Int(a.proxyURL.split(separator: ":").last!))
-            let request =
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(a.token)\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(Self.jsonRequest.count)\r\n\r\n" + String(decoding: Self.jsonRequest, as: UTF8.self)
+            let (port, request) = try Self.rawCompletion(a)
             let connection = try RawClient.send(port: port, request: Array(request.utf8))
             // The answer is counted when it is ready, then waits for the write: reset during that wait.
             var deadline = ContinuousClock.now + .seconds(5)
@@ -372,10 +378,7 @@ struct SharedReceiptStoreTests {
         let silent = try await FakeRedisServer.start(.silent)
         let settings = Self.settings(port: silent.port, write: .milliseconds(200))
         try await ProxyHarness.run(configure: { $0.sharedStore = settings }) { a in
-            let port = try #require(Int(a.proxyURL.split(separator: ":").last!))
-            let completion =
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(a.token)\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(Self.jsonRequest.count)\r\n\r\n" + String(decoding: Self.jsonRequest, as: UTF8.self)
+            let (port, completion) = try Self.rawCompletion(a)
             let health = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             let reply = try RawClient.exchange(port: port, request: Array((completion + health).utf8))
             let text = String(decoding: reply, as: UTF8.self)

@@ -34,4 +34,13 @@ package enum E2EERequestContext: Sendable {
             return .legacyV1(LegacyV1Context(dv: dv, near: near))
         }
     }
+
+    /// Whose error vocabulary answers this exchange's faults (the shared v1 answers as DV does).
+    var family: E2EEError.Family {
+        switch self {
+        case .dv, .legacyV1: .dv
+        case .near: .near
+        case .aci: .aci
+        }
+    }
 }

@@ -10,13 +10,7 @@ struct E2EEAnswerSealer: Sendable {
     /// ACI binds the request's `model` into the answer's AAD.
     let aciModel: String
 
-    var family: E2EEError.Family {
-        switch self.context {
-        case .dv, .legacyV1: .dv
-        case .near: .near
-        case .aci: .aci
-        }
-    }
+    var family: E2EEError.Family { self.context.family }
 
     /// What this dialect leaves in the clear on this endpoint (see `Walk.refuseUnsealed`).
     private func unsealed(streamed: Bool) -> Walk.Unsealed {

@@ -37,6 +37,16 @@ struct E2EERequestOpener {
         }
     }
 
+    /// A field's plaintext from `decrypt`, or, in the counting pass, the field counted and `""` in its place (so
+    /// nothing is decrypted and nothing large is copied).
+    private static func field(
+        _ counter: FieldCounter?, _ decrypt: () throws(E2EEError) -> String
+    ) throws(E2EEError) -> String {
+        guard let counter else { return try decrypt() }
+        try counter.add()
+        return ""
+    }
+
     /// The body to forward, and the request's `model` as ACI binds it (nil for the other dialects).
     ///
     /// First the clear parameters are checked (E2EEParameterGuard), then the fields are counted without opening any
@@ -44,12 +54,7 @@ struct E2EERequestOpener {
     static func open(
         _ body: [UInt8], context: inout E2EERequestContext, endpoint: E2EEEndpoint
     ) throws(E2EEError) -> (body: [UInt8], aciModel: String?) {
-        let family: E2EEError.Family =
-            switch context {
-            case .dv, .legacyV1: .dv
-            case .near: .near
-            case .aci: .aci
-            }
+        let family = context.family
         try E2EEParameterGuard.check(body, context: context, endpoint: endpoint, family: family)
         let counter = FieldCounter(family: family)
         var scratch = context
@@ -62,61 +67,48 @@ struct E2EERequestOpener {
             // before that fault.
         }
         if counter.count > Self.maxEncryptedFields { throw .tooManyFields(family) }
-        return try Self.walk(body, context: &context, endpoint: endpoint, counter: nil)
+        let opened = try Self.walk(body, context: &context, endpoint: endpoint, counter: nil)
+        return (opened.splice.apply(to: body), opened.aciModel)
     }
 
-    /// One walk over the body: with a `counter`, each field is counted, nothing is decrypted (a field stands in as
-    /// `""`, so nothing large is copied) and no body is built.
+    /// One walk over the body, giving the splice that opens its fields: with a `counter`, each field is counted
+    /// instead (see `field`), and the splice is thrown away.
     private static func walk(
         _ body: [UInt8], context: inout E2EERequestContext, endpoint: E2EEEndpoint, counter: FieldCounter?
-    ) throws(E2EEError) -> (body: [UInt8], aciModel: String?) {
+    ) throws(E2EEError) -> (splice: JSONSplice, aciModel: String?) {
         switch context {
         case .dv(let dv):
             var opener = Self(body, fault: .invalidBody(.dv))
             try opener.openDVStyle(extras: false) { hex, model, site throws(E2EEError) in
                 guard case .content(let message, let part) = site else { return hex }
-                if let counter {
-                    try counter.add()
-                    return ""
+                return try Self.field(counter) { () throws(E2EEError) in
+                    try dv.decryptRequestField(hex, model: model, messageIndex: message, contentIndex: part)
                 }
-                return try dv.decryptRequestField(hex, model: model, messageIndex: message, contentIndex: part)
             }
-            return (counter == nil ? opener.splice.apply(to: body) : [], nil)
+            return (opener.splice, nil)
         case .near(let near):
             var opener = Self(body, fault: .invalidBody(.near))
             try opener.openNear(endpoint: endpoint, allFields: near.encryptAllFields) { hex throws(E2EEError) in
-                if let counter {
-                    try counter.add()
-                    return ""
-                }
-                return try near.decryptField(hex)
+                try Self.field(counter) { () throws(E2EEError) in try near.decryptField(hex) }
             }
-            return (counter == nil ? opener.splice.apply(to: body) : [], nil)
+            return (opener.splice, nil)
         case .legacyV1(var legacy):
             var opener = Self(body, fault: .invalidBody(.dv))
             if endpoint == .chatCompletions {
                 try opener.openDVStyle(extras: true) { hex, _, _ throws(E2EEError) in
-                    if let counter {
-                        try counter.add()
-                        return ""
-                    }
-                    return try legacy.decryptField(hex)
+                    try Self.field(counter) { () throws(E2EEError) in try legacy.decryptField(hex) }
                 }
             } else {
                 try opener.openNear(endpoint: endpoint, allFields: false) { hex throws(E2EEError) in
-                    if let counter {
-                        try counter.add()
-                        return ""
-                    }
-                    return try legacy.decryptField(hex)
+                    try Self.field(counter) { () throws(E2EEError) in try legacy.decryptField(hex) }
                 }
             }
             context = .legacyV1(legacy)
-            return (counter == nil ? opener.splice.apply(to: body) : [], nil)
+            return (opener.splice, nil)
         case .aci(let aci):
             var opener = Self(body, fault: .decryptionFailed(.aci))
             let model = try opener.openACI(aci, endpoint: endpoint, counter: counter)
-            return (counter == nil ? opener.splice.apply(to: body) : [], model)
+            return (opener.splice, model)
         }
     }
 

@@ -54,10 +54,9 @@ struct ExchangeStateMachine {
         var contentType: String?
         var keepAlive: Bool
         var requestHash: String
-        /// Seals a 200 answer before it is hashed and sent.
+        /// The request was encrypted: a 200 answer is sealed before it is hashed and sent, an error answer's body is
+        /// withheld.
         var e2ee: E2EEExchange?
-        /// The request was encrypted: an error answer's body is withheld.
-        var encrypted: Bool
     }
 
     /// An event stream being relayed.
@@ -409,7 +408,7 @@ struct ExchangeStateMachine {
         let contentType = response.headers.first(name: "content-type")
         var collecting = Collecting(
             status: status, body: nil, contentType: nil, keepAlive: response.isKeepAlive, requestHash: outgoing.requestHash,
-            e2ee: status == 200 ? outgoing.e2ee : nil, encrypted: outgoing.e2ee != nil)
+            e2ee: outgoing.e2ee)
         guard case .proxied(let proxied) = route else {
             state = .collecting(collecting)
             return .none
@@ -617,7 +616,7 @@ struct ExchangeStateMachine {
     private mutating func finishCollected(_ collecting: Collecting) -> Action {
         var body = collecting.body ?? ByteBuffer()
         var headers: [(name: String, value: String)] = []
-        if let exchange = collecting.e2ee {
+        if collecting.status == 200, let exchange = collecting.e2ee {
             // Sealed before it is hashed and sent; never sent in the clear (docs/E2EE.md).
             do {
                 body = ByteBuffer(bytes: try exchange.sealResponse(Array(body.readableBytesView)))
@@ -640,7 +639,7 @@ struct ExchangeStateMachine {
         case .proxied where status != 200:
             // Non-200 answers keep their status and JSON body; nothing is signed (docs/API.md, Completions).
             // Under E2EE only the status: the body is plaintext, and may quote the decrypted request.
-            if collecting.encrypted { return respond(.e2eeUpstreamStatus(status), upstream: upstream) }
+            if collecting.e2ee != nil { return respond(.e2eeUpstreamStatus(status), upstream: upstream) }
             guard JSONCheck.isJSON(body) else { return respond(.upstreamStatus(status), upstream: upstream) }
             return respond(status: status, body: body, upstream: upstream)
         case .proxied(let proxied):

@@ -49,7 +49,6 @@ package final class SharedReceiptStore: Service, Sendable {
     let writeTimeout: TimeAmount
     let lookupTimeout: TimeAmount
     private let ttlSeconds: Int
-    private let ttl: TimeAmount
     /// Prefix of the records' keys.
     let recordPrefix: String
     /// Prefix of the E2EE replay claims' keys.
@@ -63,13 +62,8 @@ package final class SharedReceiptStore: Service, Sendable {
     /// Garbage values are counted each time, logged the first time only (a caller could ask for one in a loop).
     private let garbageLogged = Atomic(false)
 
-    /// - Parameters:
-    ///   - ttl: `CHAT_CACHE_EXPIRATION`, the local store's too.
-    ///   - backlogCapacity: how many records that Redis did not get are kept for a later write.
-    package init(
-        settings: SharedStoreSettings, ttl: Duration, signer: ExchangeSigner, metrics: ProxyMetrics, logger: Logger,
-        backlogCapacity: Int = SharedStoreBacklog.defaultCapacity
-    ) {
+    /// - Parameter ttl: `CHAT_CACHE_EXPIRATION`, the local store's too.
+    package init(settings: SharedStoreSettings, ttl: Duration, signer: ExchangeSigner, metrics: ProxyMetrics, logger: Logger) {
         var redis = settings.redis
         // Commands run on after the answer's wait has passed (a late answer still decides a duplicate or a DEL), so
         // their own timeout is longer: at least a second.
@@ -79,8 +73,7 @@ package final class SharedReceiptStore: Service, Sendable {
         self.writeTimeout = .nanoseconds(settings.writeTimeout.nanoseconds)
         self.lookupTimeout = .nanoseconds(settings.lookupTimeout.nanoseconds)
         self.ttlSeconds = Int(max(1, ttl.components.seconds))
-        self.ttl = .seconds(Int64(ttlSeconds))
-        self.backlog = SharedStoreBacklog(capacity: backlogCapacity)
+        self.backlog = SharedStoreBacklog()
         // Scoped by the signing address: apps sharing one Redis never see each other's ids.
         let address = "0x" + Hex.encode(signer.keys.ecdsaAddress.bytes)
         self.recordPrefix = "signing-proxy:sig:\(address):"
@@ -122,14 +115,14 @@ package final class SharedReceiptStore: Service, Sendable {
         let key = key(chatID)
         guard let value = SharedRecordFormat.encode(record) else {
             // Only signed records leave the process.
-            return SharedRecordWrite(store: self, key: key, deferred: nil, eventLoop: eventLoop, outcome: .skipped)
+            return SharedRecordWrite(store: self, record: nil, eventLoop: eventLoop, outcome: .skipped)
         }
-        let deferred = SharedStoreBacklog.Entry(key: key, value: value, expiresAt: .now() + ttl)
+        let entry = SharedStoreBacklog.Entry(key: key, value: value, expiresAt: .now() + .seconds(Int64(ttlSeconds)))
         guard permitted() else {
             metrics.increment(.sharedStoreWritesSkipped)
-            return SharedRecordWrite(store: self, key: key, deferred: deferred, eventLoop: eventLoop, outcome: .skipped)
+            return SharedRecordWrite(store: self, record: entry, eventLoop: eventLoop, outcome: .skipped)
         }
-        let write = SharedRecordWrite(store: self, key: key, deferred: deferred, eventLoop: eventLoop, outcome: nil)
+        let write = SharedRecordWrite(store: self, record: entry, eventLoop: eventLoop, outcome: nil)
         let answer = pool.set(key, to: value, expireSeconds: ttlSeconds, onlyIfAbsent: true, on: eventLoop)
         write.start(Self.result(answer), within: writeTimeout)
         return write
@@ -286,10 +279,8 @@ package final class SharedReceiptStore: Service, Sendable {
             var lastError: RedisClientError?
             for (entry, answer) in live {
                 switch (try? await answer.get()) ?? .failure(.connectionClosed) {
-                case .success(true):
-                    metrics.increment(.sharedStoreBackfilled)
-                case .success(false):
-                    // Already there: most often this replica's own earlier SET, whose reply was lost.
+                case .success:
+                    // Stored, or already there: most often this replica's own earlier SET, whose reply was lost.
                     metrics.increment(.sharedStoreBackfilled)
                 case .failure(let error):
                     unwritten.append(entry)

@@ -11,15 +11,16 @@ import RedisClient
 /// or when a late answer says so, and only while the key still holds this record.
 final class SharedRecordWrite {
     private let store: SharedReceiptStore
-    private let key: String
-    /// What to write later if this write does not reach Redis; nil for a record that may not leave the process.
-    private let deferred: SharedStoreBacklog.Entry?
+    /// The record's key and value: what to write later if this write does not reach Redis, or to delete if its
+    /// answer is not delivered; nil for a record that may not leave the process.
+    private let record: SharedStoreBacklog.Entry?
     private let eventLoop: any EventLoop
     /// Redis's answer (`.skipped` when nothing was sent); nil while in flight.
     private(set) var outcome: SharedReceiptStore.WriteOutcome?
     /// The wait ended before the answer.
     private var timedOut = false
-    /// The delivery failed while the write was in flight: delete the key if the answer says it was stored.
+    /// The delivery failed while the write was in flight: delete the key if the answer says it was, or may have been,
+    /// stored.
     private var retractOnStore = false
     /// The answer was delivered while the write was in flight: keep it for later if the write fails.
     private var deferOnFailure = false
@@ -29,15 +30,14 @@ final class SharedRecordWrite {
     var released: EventLoopFuture<Void> { releasePromise.futureResult }
 
     /// - Parameters:
-    ///   - deferred: the record's key and value, for a later write should this one not reach Redis.
+    ///   - record: the record's key and value (nil: nothing is sent).
     ///   - outcome: set for a write that is not sent (it is released at once).
     init(
-        store: SharedReceiptStore, key: String, deferred: SharedStoreBacklog.Entry?, eventLoop: any EventLoop,
+        store: SharedReceiptStore, record: SharedStoreBacklog.Entry?, eventLoop: any EventLoop,
         outcome: SharedReceiptStore.WriteOutcome?
     ) {
         self.store = store
-        self.key = key
-        self.deferred = deferred
+        self.record = record
         self.eventLoop = eventLoop
         self.outcome = outcome
         self.releasePromise = eventLoop.makePromise(of: Void.self)
@@ -61,8 +61,8 @@ final class SharedRecordWrite {
             }
             store.writeAnswered(result)
             if !timedOut { releasePromise.succeed() }
-            if retractOnStore, outcome == .stored || outcome == .failed, let deferred { store.retract(deferred) }
-            if deferOnFailure, outcome == .failed, let deferred { store.keepForLater(deferred) }
+            if retractOnStore, outcome == .stored || outcome == .failed, let record { store.retract(record) }
+            if deferOnFailure, outcome == .failed, let record { store.keepForLater(record) }
         }
     }
 
@@ -73,7 +73,7 @@ final class SharedRecordWrite {
     /// or an error) is kept to be written once Redis answers again.
     func delivered() {
         switch outcome {
-        case .failed, .skipped: if let deferred { store.keepForLater(deferred) }
+        case .failed, .skipped: if let record { store.keepForLater(record) }
         case nil: deferOnFailure = true
         case .stored, .taken: break
         }
@@ -83,7 +83,7 @@ final class SharedRecordWrite {
     func retract() {
         switch outcome {
         // A failed write may have been stored all the same: a timeout or a lost connection after the SET was sent.
-        case .stored, .failed: if let deferred { store.retract(deferred) }
+        case .stored, .failed: if let record { store.retract(record) }
         case nil: retractOnStore = true
         case .taken, .skipped: break
         }
