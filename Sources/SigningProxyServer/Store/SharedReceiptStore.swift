@@ -257,7 +257,9 @@ package final class SharedReceiptStore: Service, Sendable {
 
     /// Writes the backlog oldest first, a pipelined batch at a time, each record with the seconds its local copy has
     /// left (`SET NX EX`: an id another replica stored meanwhile stays theirs). The first batch with a failure puts
-    /// its unwritten records back and stops: the next answer from Redis starts again.
+    /// its unwritten records back and stops: the next answer from Redis, a second later at the soonest, starts again.
+    /// These are retries: their outcomes do not count for the circuit breaker, which judges Redis by the completions'
+    /// own writes, lookups and claims (a retry failing beside them would open it sooner than documented).
     private func drainBacklog() async {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         while true {
@@ -276,25 +278,20 @@ package final class SharedReceiptStore: Service, Sendable {
                 live.append((entry, Self.result(answer)))
             }
             var unwritten: [SharedStoreBacklog.Entry] = []
-            var lastError: RedisClientError?
             for (entry, answer) in live {
-                switch (try? await answer.get()) ?? .failure(.connectionClosed) {
-                case .success:
-                    // Stored, or already there: most often this replica's own earlier SET, whose reply was lost.
+                // Stored, or already there: most often this replica's own earlier SET, whose reply was lost.
+                if case .success? = try? await answer.get() {
                     metrics.increment(.sharedStoreBackfilled)
-                case .failure(let error):
+                } else {
                     unwritten.append(entry)
-                    lastError = error
                 }
             }
             guard unwritten.isEmpty else {
                 for _ in 0..<backlog.putBack(unwritten, retryAt: .now() + SharedStoreBacklog.retryPause) {
                     metrics.increment(.sharedStoreBacklogDropped)
                 }
-                report(health.failed(), error: lastError.map { "\($0)" })
                 return
             }
-            if !live.isEmpty { health.succeeded() }
         }
     }
 
