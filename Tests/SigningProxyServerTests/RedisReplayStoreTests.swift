@@ -22,6 +22,9 @@ struct RedisReplayStoreTests {
         try await RedisServerProcess.withRedisServer { server in
             let (a, storeA, metricsA) = Self.replica(port: server.port)
             let (b, storeB, _) = Self.replica(port: server.port)
+            // Connected first: on a loaded machine a connect inside the first claim's write wait could outlast it.
+            try await storeA.pool.ping()
+            try await storeB.pool.ping()
             let now: Int64 = 1_800_000_000
             #expect(await a.claim("nonce-1", expiresAt: now + 30, now: now) == .fresh)
             #expect(await b.claim("nonce-1", expiresAt: now + 30, now: now) == .replayed)

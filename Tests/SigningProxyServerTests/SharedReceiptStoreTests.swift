@@ -316,15 +316,17 @@ struct SharedReceiptStoreTests {
         let settings = Self.settings(port: silent.port, write: .milliseconds(100), lookup: .milliseconds(500))
         try await ProxyHarness.run(configure: { $0.sharedStore = settings }) { a in
             let clock = ContinuousClock()
-            var durations: [Duration] = []
+            // Each completion's duration, and whether its own write was waited out (the counter moved during it).
+            var durations: [(duration: Duration, waited: Bool)] = []
             var completions = 0
             // The writes wait the bound until their commands time out (the lookup wait, 500 ms here) and fail, which
             // opens the circuit; from then on nothing waits. Bounded: 40 completions at most.
             while a.proxy.metrics.value(.sharedStoreWritesSkipped) == 0, completions < 40 {
                 let streamed = completions % 2 == 1
                 let start = clock.now
+                let timeoutsBefore = a.proxy.metrics.value(.sharedStoreWriteTimeouts)
                 let answer = try await a.send(.POST, "/v1/chat/completions", body: streamed ? Self.streamRequest : Self.jsonRequest)
-                durations.append(clock.now - start)
+                durations.append((clock.now - start, a.proxy.metrics.value(.sharedStoreWriteTimeouts) > timeoutsBefore))
                 completions += 1
                 #expect(answer.status == 200)
                 if streamed { #expect(answer.text.hasSuffix("data: [DONE]\n\n")) }
@@ -338,9 +340,10 @@ struct SharedReceiptStoreTests {
             #expect(timeouts >= 3)
             // A write sent as the connection gave up fails at once: neither waited out nor skipped.
             #expect(timeouts + skipped <= completions)
-            // Those that were sent waited the bound (durations are not compared with an upper bound, which a busy
-            // machine can stretch).
-            for duration in durations.prefix(timeouts) { #expect(duration >= .milliseconds(100)) }
+            // Those whose write was waited out waited the bound (durations are not compared with an upper bound, which
+            // a busy machine can stretch).
+            #expect(durations.filter(\.waited).count == timeouts)
+            for (duration, waited) in durations where waited { #expect(duration >= .milliseconds(100)) }
             #expect(a.proxy.metrics.value(.signaturesStored) == completions)
             #expect(a.proxy.metrics.render(storedSignatures: 0).contains("signing_proxy_shared_store_up 0\n"))
         }
